@@ -1,0 +1,248 @@
+// Package config reads offsetreset's one YAML file (SPEC §6): targets, policy, alert rules and
+// notification sinks. Unknown keys are errors, so a misspelt safety setting never goes unnoticed.
+// Secrets are never in the file; it names environment variables.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"offsetreset/shared/credentials"
+)
+
+// MaxFileBytes bounds the config file.
+const MaxFileBytes = 1 << 20
+
+// File is the whole configuration.
+type File struct {
+	Targets map[string]Target `yaml:"targets"`
+	Policy  []PolicyRule      `yaml:"policy"`
+	Alerts  []AlertRule       `yaml:"alerts"`
+	Notify  []Notify          `yaml:"notify"`
+	// PolicySet is true when the file has a policy key at all (even an empty list), which
+	// replaces the defaults of SPEC §6.
+	PolicySet bool `yaml:"-"`
+}
+
+// Target is one backend.
+type Target struct {
+	Provider string `yaml:"provider"`
+	// Cloud targets.
+	Region   string `yaml:"region"`
+	Instance string `yaml:"instance"`
+	// Endpoint overrides the service endpoint (VPC endpoint, gateway, emulator); http:// only
+	// when written explicitly.
+	Endpoint string `yaml:"endpoint"`
+	Project  string `yaml:"project"`
+	Engine   string `yaml:"engine"`
+	// API selects an alternative API route where a provider has two (huaweikafka: management).
+	API string `yaml:"api"`
+	// QPS and Concurrency pace calls to a cloud API (defaults 10 and 4).
+	QPS         float64 `yaml:"qps"`
+	Concurrency int     `yaml:"concurrency"`
+	// Kafka-protocol targets.
+	Brokers []string `yaml:"brokers"`
+	TLS     bool     `yaml:"tls"`
+	SASL    *SASL    `yaml:"sasl"`
+
+	credentials.Names `yaml:",inline"`
+}
+
+// SASL configures Kafka authentication; the password comes from the named variable.
+type SASL struct {
+	Mechanism   string `yaml:"mechanism"`
+	Username    string `yaml:"username"`
+	PasswordEnv string `yaml:"passwordEnv"`
+}
+
+// PolicyRule allows one trigger kind to do something (SPEC §6).
+type PolicyRule struct {
+	Name       string   `yaml:"name"`
+	Triggers   []string `yaml:"triggers"`
+	Principals []string `yaml:"principals"`
+	Targets    []string `yaml:"targets"`
+	Groups     []string `yaml:"groups"`
+	Topics     []string `yaml:"topics"`
+	To         []string `yaml:"to"`
+	Apply      *bool    `yaml:"apply"`
+	MaxSkip    int64    `yaml:"maxSkip"`
+}
+
+// AlertRule turns a firing alert into a command.
+type AlertRule struct {
+	Name    string            `yaml:"name"`
+	Source  string            `yaml:"source"`
+	Match   map[string]string `yaml:"match"`
+	Target  string            `yaml:"target"`
+	Group   string            `yaml:"group"`
+	Topics  []string          `yaml:"topics"`
+	To      string            `yaml:"to"`
+	MinLag  int64             `yaml:"minLag"`
+	MaxSkip int64             `yaml:"maxSkip"`
+	DryRun  bool              `yaml:"dryRun"`
+}
+
+// Notify is one notification sink.
+type Notify struct {
+	Kind      string `yaml:"kind"`
+	URLEnv    string `yaml:"urlEnv"`
+	SecretEnv string `yaml:"secretEnv"`
+}
+
+// Trigger kinds of the policy.
+var TriggerKinds = []string{"api", "schedule", "alert", "chat"}
+
+// AlertSources are the alert webhook and event sources.
+var AlertSources = []string{"alertmanager", "grafana", "cloudmonitor", "cloudeye", "cloudwatch"}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// Load reads the file at path.
+func Load(path string) (*File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	cfg, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", filepath.Base(path), err)
+	}
+	return cfg, nil
+}
+
+// Parse reads and checks a configuration. Provider-specific fields are checked when the targets
+// are built (package targets), which names the field to fix.
+func Parse(b []byte) (*File, error) {
+	if len(b) > MaxFileBytes {
+		return nil, errors.New("the file is larger than 1 MiB")
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var cfg File
+	if err := dec.Decode(&cfg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("the file is empty; it needs at least a targets section")
+		}
+		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var probe struct {
+		Policy *yaml.Node `yaml:"policy"`
+	}
+	_ = yaml.Unmarshal(b, &probe)
+	cfg.PolicySet = probe.Policy != nil
+	return &cfg, cfg.Check()
+}
+
+// Check validates what does not depend on a provider.
+func (c *File) Check() error {
+	if len(c.Targets) == 0 {
+		return errors.New("no targets: add a targets section naming at least one backend")
+	}
+	for _, name := range c.TargetNames() {
+		t := c.Targets[name]
+		if !nameRE.MatchString(name) {
+			return fmt.Errorf("targets.%s: a target name uses letters, digits, '.', '_' and '-' (at most 64)", name)
+		}
+		if t.Provider == "" {
+			return fmt.Errorf("targets.%s: provider is missing", name)
+		}
+		if t.QPS < 0 || t.QPS > 1000 {
+			return fmt.Errorf("targets.%s: qps %v is out of range (0 < qps ≤ 1000; leave it out for the default 10)", name, t.QPS)
+		}
+		if t.Concurrency < 0 || t.Concurrency > 64 {
+			return fmt.Errorf("targets.%s: concurrency %d is out of range (1 to 64; leave it out for the default 4)", name, t.Concurrency)
+		}
+	}
+	for i, r := range c.Policy {
+		where := fmt.Sprintf("policy[%d]", i)
+		if r.Name != "" {
+			where = fmt.Sprintf("policy %q", r.Name)
+		}
+		if len(r.Triggers) == 0 {
+			return fmt.Errorf("%s: triggers is empty; list some of %s", where, strings.Join(TriggerKinds, ", "))
+		}
+		for _, k := range r.Triggers {
+			if !contains(TriggerKinds, k) {
+				return fmt.Errorf("%s: unknown trigger %q; use %s", where, k, strings.Join(TriggerKinds, ", "))
+			}
+		}
+		for _, f := range r.To {
+			if !contains([]string{"latest", "earliest", "offset", "shift", "time", "ago"}, f) {
+				return fmt.Errorf("%s: unknown to form %q; use latest, earliest, offset, shift, time, ago", where, f)
+			}
+		}
+		if r.MaxSkip < 0 {
+			return fmt.Errorf("%s: maxSkip is negative; it bounds |skipped|, 0 = no limit", where)
+		}
+		for _, list := range [][]string{r.Targets, r.Groups, r.Topics, r.Principals} {
+			for _, g := range list {
+				if _, err := filepath.Match(g, ""); err != nil {
+					return fmt.Errorf("%s: bad glob %q", where, g)
+				}
+			}
+		}
+	}
+	for i, a := range c.Alerts {
+		where := fmt.Sprintf("alerts[%d]", i)
+		if a.Name != "" {
+			where = fmt.Sprintf("alert rule %q", a.Name)
+		}
+		if !contains(AlertSources, a.Source) {
+			return fmt.Errorf("%s: source %q is not one of %s", where, a.Source, strings.Join(AlertSources, ", "))
+		}
+		if _, ok := c.Targets[a.Target]; !ok {
+			return fmt.Errorf("%s: target %q is not configured; configured targets: %s", where, a.Target, strings.Join(c.TargetNames(), ", "))
+		}
+		if a.To == "" {
+			return fmt.Errorf("%s: to is missing (e.g. latest or ago:10m)", where)
+		}
+		if len(a.Match) == 0 {
+			return fmt.Errorf("%s: match is empty; an alert rule must match at least the alert name", where)
+		}
+		if a.MinLag < 0 || a.MaxSkip < 0 {
+			return fmt.Errorf("%s: minLag and maxSkip cannot be negative", where)
+		}
+	}
+	for i, n := range c.Notify {
+		if !contains([]string{"slack", "dingtalk", "webhook"}, n.Kind) {
+			return fmt.Errorf("notify[%d]: kind %q is not one of slack, dingtalk, webhook", i, n.Kind)
+		}
+		if n.URLEnv == "" {
+			return fmt.Errorf("notify[%d]: urlEnv is missing; name the environment variable holding the webhook URL", i)
+		}
+	}
+	return nil
+}
+
+// TargetNames lists the configured target names, sorted.
+func (c *File) TargetNames() []string {
+	names := make([]string, 0, len(c.Targets))
+	for n := range c.Targets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,152 @@
+package reset
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Command is one reset request (SPEC §3): which group on which target moves where.
+type Command struct {
+	Target     string   `json:"target"`
+	Group      string   `json:"group"`
+	Topics     []string `json:"topics,omitempty"`
+	Partitions []int32  `json:"partitions,omitempty"`
+	To         string   `json:"to"`
+	DryRun     bool     `json:"dryRun,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
+}
+
+// Limits on what a command may name, so that a hostile or mistaken request stays small.
+const (
+	MaxTopics       = 1000
+	MaxPartitions   = 10000
+	MaxNameLen      = 249 // Kafka's own topic-name limit
+	MaxReasonLen    = 1000
+	MaxCommands     = 100
+	MaxRequestBytes = 1 << 20
+)
+
+// Validate checks what can be checked without a backend and parses `to`.
+// The error is a sentence that says what to fix.
+func (c Command) Validate() (To, error) {
+	if strings.TrimSpace(c.Target) == "" {
+		return To{}, errors.New("target is missing; name one of the configured targets")
+	}
+	if strings.TrimSpace(c.Group) == "" {
+		return To{}, errors.New("group is empty; name the consumer group (Kafka) or group ID (RocketMQ) to move")
+	}
+	if err := checkName("group", c.Group); err != nil {
+		return To{}, err
+	}
+	if len(c.Topics) > MaxTopics {
+		return To{}, fmt.Errorf("%d topics in one command is more than the %d allowed; split the command", len(c.Topics), MaxTopics)
+	}
+	seen := map[string]bool{}
+	for _, t := range c.Topics {
+		if strings.TrimSpace(t) == "" {
+			return To{}, errors.New("topics contains an empty name; remove it or name the topic")
+		}
+		if err := checkName("topic", t); err != nil {
+			return To{}, err
+		}
+		if seen[t] {
+			return To{}, fmt.Errorf("topic %q is listed twice; list each topic once", t)
+		}
+		seen[t] = true
+	}
+	if len(c.Partitions) > 0 {
+		if len(c.Topics) != 1 {
+			return To{}, fmt.Errorf("partitions %v need exactly one topic, but the command names %d; send one command per topic", c.Partitions, len(c.Topics))
+		}
+		if len(c.Partitions) > MaxPartitions {
+			return To{}, fmt.Errorf("%d partitions is more than the %d allowed", len(c.Partitions), MaxPartitions)
+		}
+		seenP := map[int32]bool{}
+		for _, p := range c.Partitions {
+			if p < 0 {
+				return To{}, fmt.Errorf("partition %d is negative; partitions are numbered from 0", p)
+			}
+			if seenP[p] {
+				return To{}, fmt.Errorf("partition %d is listed twice; list each partition once", p)
+			}
+			seenP[p] = true
+		}
+	}
+	if len(c.Reason) > MaxReasonLen {
+		return To{}, fmt.Errorf("reason is %d characters; keep it under %d", len(c.Reason), MaxReasonLen)
+	}
+	return ParseTo(c.To)
+}
+
+func checkName(what, s string) error {
+	if len(s) > MaxNameLen {
+		return fmt.Errorf("%s name is %d characters, longer than the %d any backend accepts", what, len(s), MaxNameLen)
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("%s name %q contains a control character", what, s)
+		}
+	}
+	return nil
+}
+
+// DecodeCommands reads one command object or a JSON array of them. many reports which shape was
+// sent, so the answer can take the same shape. Unknown fields are errors: a misspelt "dryrun" must
+// not turn a dry run into a real reset.
+func DecodeCommands(body []byte) (cmds []Command, many bool, err error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, false, errors.New("the request body is empty; send a command as JSON, e.g. {\"target\":\"prod\",\"group\":\"billing\",\"to\":\"latest\",\"dryRun\":true}")
+	}
+	if len(trimmed) > MaxRequestBytes {
+		return nil, false, fmt.Errorf("the request body is %d bytes, more than the 1 MiB allowed; send fewer commands per request", len(trimmed))
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	switch trimmed[0] {
+	case '[':
+		many = true
+		if err := dec.Decode(&cmds); err != nil {
+			return nil, true, jsonError(err)
+		}
+		if len(cmds) == 0 {
+			return nil, true, errors.New("the command array is empty; send at least one command")
+		}
+		if len(cmds) > MaxCommands {
+			return nil, true, fmt.Errorf("%d commands in one request is more than the %d allowed; split the request", len(cmds), MaxCommands)
+		}
+	case '{':
+		var c Command
+		if err := dec.Decode(&c); err != nil {
+			return nil, false, jsonError(err)
+		}
+		cmds = []Command{c}
+	default:
+		return nil, false, errors.New("the request body is not JSON; send a command object or an array of them")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, many, errors.New("the request body has data after the JSON value; send exactly one object or array")
+	}
+	return cmds, many, nil
+}
+
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Errorf("the request body is not valid JSON (at byte %d: %v); fix the JSON and resend", syn.Offset, syn)
+	case errors.As(err, &typ):
+		return fmt.Errorf("field %q has the wrong type (%s, expected %s)", typ.Field, typ.Value, typ.Type)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("the request body ends in the middle of the JSON; send the whole command")
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		f := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		return fmt.Errorf("unknown field %s; the fields are target, group, topics, partitions, to, dryRun and reason", f)
+	}
+	return fmt.Errorf("the request body could not be read as a command: %v", err)
+}

@@ -1,0 +1,5 @@
+package targets
+
+import "offsetreset/shared/provider/kafka"
+
+func init() { register("kafka", kafka.New) }
