@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -190,7 +191,7 @@ func (c *File) Check() error {
 		}
 		for _, list := range [][]string{r.Targets, r.Groups, r.Topics, r.Principals} {
 			for _, g := range list {
-				if _, err := filepath.Match(g, ""); err != nil {
+				if _, err := path.Match(g, ""); err != nil {
 					return fmt.Errorf("%s: bad glob %q", where, g)
 				}
 			}

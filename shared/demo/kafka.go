@@ -21,6 +21,7 @@ var (
 		{"analytics-web", "clickstream", func(int32) int64 { return 10 }},
 		{"orders-etl", "orders", func(int32) int64 { return 100 }},
 		{"orders-etl", "payments", func(int32) int64 { return 50 }},
+		{"dashboard", "clickstream", func(int32) int64 { return 110 }},
 	}
 )
 

@@ -39,8 +39,17 @@ func (p *Planner) Run(ctx context.Context, cmd Command, opts Options) *Result {
 	return res
 }
 
+// ErrorResult is the result of a command stopped before planning (policy, bad request).
+func ErrorResult(cmd Command, err error) *Result {
+	return newResult(cmd).fail(err)
+}
+
+func newResult(cmd Command) *Result {
+	return &Result{Target: cmd.Target, Group: cmd.Group, To: cmd.To, DryRun: cmd.DryRun, Partitions: []PartitionResult{}}
+}
+
 func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
-	res := &Result{Target: cmd.Target, Group: cmd.Group, To: cmd.To, DryRun: cmd.DryRun, Partitions: []PartitionResult{}}
+	res := newResult(cmd)
 	to, err := cmd.Validate()
 	if err != nil {
 		return res.fail(Invalid("%v", err))
@@ -73,11 +82,11 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 	if err != nil {
 		return res.fail(err)
 	}
-	rows, err := selectRows(cmd, snap)
-	if err != nil {
+	if err := checkGuard(prov.Kind(), cmd.Group, caps.Guard, snap); err != nil {
 		return res.fail(err)
 	}
-	if err := checkGuard(prov.Kind(), cmd.Group, caps.Guard, snap); err != nil {
+	rows, err := selectRows(cmd, snap)
+	if err != nil {
 		return res.fail(err)
 	}
 

@@ -118,7 +118,8 @@ func (p *Provider) Close() {
 }
 
 // Snapshot implements reset.Provider: DescribeGroups, OffsetFetch, Metadata and ListOffsets for
-// the log start and end of every partition.
+// the log start and end of every partition. With no topics named, the rows are the partitions
+// the group has committed offsets for.
 func (p *Provider) Snapshot(ctx context.Context, q reset.Query) (*reset.Snapshot, error) {
 	adm, err := p.client()
 	if err != nil {
@@ -171,6 +172,8 @@ func (p *Provider) Snapshot(ctx context.Context, q reset.Query) (*reset.Snapshot
 			row := reset.PartitionState{Topic: t, Partition: part}
 			if c, ok := fetched.Lookup(t, part); ok && c.Err == nil && c.At >= 0 {
 				row.Committed = reset.Int64(c.At)
+			} else if len(q.Topics) == 0 {
+				continue // all topics = the partitions the group has committed (as kafka-consumer-groups --all-topics)
 			}
 			s, e := starts[t][part], ends[t][part]
 			switch {

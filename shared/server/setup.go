@@ -1,0 +1,41 @@
+package server
+
+import (
+	"os"
+	"path/filepath"
+
+	"offsetreset/shared/config"
+	"offsetreset/shared/reset"
+	"offsetreset/shared/targets"
+)
+
+// ConfigPath is $OFFSETRESET_CONFIG, or offsetreset.yaml beside the binary.
+func ConfigPath() string {
+	if p := os.Getenv("OFFSETRESET_CONFIG"); p != "" {
+		return p
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "offsetreset.yaml"
+	}
+	return filepath.Join(filepath.Dir(exe), "offsetreset.yaml")
+}
+
+// New builds a service from a configuration: every target's provider (clients are built on
+// first use), the planner, and the secrets from the environment.
+func New(cfg *config.File) (*Service, error) {
+	set, err := targets.Build(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{Planner: &reset.Planner{Targets: set}, Config: cfg, Secrets: SecretsFromEnv()}, nil
+}
+
+// Load reads the configuration at ConfigPath and builds the service.
+func Load() (*Service, error) {
+	cfg, err := config.Load(ConfigPath())
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg)
+}
