@@ -22,6 +22,8 @@ type Request struct {
 	// Plan is the finished plan; nil before planning (then topics come from the command and
 	// maxSkip is not checked yet).
 	Plan *reset.Result
+	// ReadOnly asks only to look (chat status): the to form, apply and maxSkip do not apply.
+	ReadOnly bool
 }
 
 // Check returns nil when some rule (or the default) allows the request, otherwise a
@@ -73,6 +75,9 @@ func deny(r config.PolicyRule, req Request) string {
 		if !matchAny(r.Topics, t) {
 			return fmt.Sprintf("topic %s does not match %v", t, r.Topics)
 		}
+	}
+	if req.ReadOnly {
+		return ""
 	}
 	if len(r.To) > 0 && !slices.Contains(r.To, string(req.Form)) {
 		return fmt.Sprintf("to form %s is not among %v", req.Form, r.To)
