@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"offsetreset/shared/config"
+	"offsetreset/shared/notify"
 	"offsetreset/shared/reset"
 )
 
@@ -63,6 +64,8 @@ type Service struct {
 	Now func() time.Time
 	// Timeout bounds one invocation when the platform gives no deadline.
 	Timeout time.Duration
+	// Notifier receives the outcome of schedule and alert resets; nil = none configured.
+	Notifier *notify.Notifier
 }
 
 func (s *Service) now() time.Time {
@@ -114,7 +117,27 @@ func (s *Service) Run(ctx context.Context, inv Invocation, cmd reset.Command, op
 	}
 	res := s.Planner.Run(ctx, cmd, opts)
 	s.audit(inv, cmd, res)
+	s.notify(ctx, inv, res)
 	return res
+}
+
+// notify reports unattended resets (schedule, alert) that changed or were refused; a failed
+// notification becomes a note on the result, never a failed reset.
+func (s *Service) notify(ctx context.Context, inv Invocation, res *reset.Result) {
+	if inv.Trigger != TriggerSchedule && inv.Trigger != TriggerAlert {
+		return
+	}
+	if res.DryRun && res.Status != reset.StatusRefused {
+		return
+	}
+	if res.Status == reset.StatusInvalid {
+		return
+	}
+	failed := s.Notifier.Notify(context.WithoutCancel(ctx), notify.Event{Trigger: inv.Trigger, Principal: inv.Principal, Result: res})
+	for _, f := range failed {
+		s.log().Warn("offsetreset.notify", "requestId", inv.RequestID, "error", f)
+	}
+	res.Notes = append(res.Notes, failed...)
 }
 
 // RunAll runs commands in order; a command array is not a transaction, each has its own result.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"offsetreset/shared/config"
+	"offsetreset/shared/notify"
 	"offsetreset/shared/reset"
 	"offsetreset/shared/targets"
 )
@@ -28,7 +29,11 @@ func New(cfg *config.File) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Planner: &reset.Planner{Targets: set}, Config: cfg, Secrets: SecretsFromEnv()}, nil
+	n, err := notify.FromConfig(cfg.Notify, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{Planner: &reset.Planner{Targets: set}, Config: cfg, Secrets: SecretsFromEnv(), Notifier: n}, nil
 }
 
 // Load reads the configuration at ConfigPath and builds the service.
