@@ -208,13 +208,8 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 	if len(outcomes) != len(a.Moves) {
 		outcomes = append(outcomes, make([]Outcome, max(0, len(a.Moves)-len(outcomes)))...)
 	}
-	back, backErr := prov.Snapshot(ctx, q)
-	committed := map[TopicPartition]*int64{}
-	if backErr == nil {
-		for _, st := range back.Rows {
-			committed[TopicPartition{st.Topic, st.Partition}] = st.Committed
-		}
-	} else {
+	committed, backErr := readBack(ctx, prov, q)
+	if backErr != nil {
 		res.Notes = append(res.Notes, "the committed offsets could not be read back after the reset: "+backErr.Error())
 	}
 	applied, failed := 0, 0
@@ -262,6 +257,30 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 		res.Undo, res.Notes = undoOf(cmd, res.Partitions, res.Notes)
 	}
 	return res
+}
+
+// readBack reads what is committed after a write: CommittedReader where the provider has it,
+// otherwise a fresh Snapshot.
+func readBack(ctx context.Context, prov Provider, q Query) (map[TopicPartition]*int64, error) {
+	out := map[TopicPartition]*int64{}
+	if cr, ok := prov.(CommittedReader); ok {
+		m, err := cr.Committed(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for tp, v := range m {
+			out[tp] = ptr(v)
+		}
+		return out, nil
+	}
+	back, err := prov.Snapshot(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range back.Rows {
+		out[TopicPartition{st.Topic, st.Partition}] = st.Committed
+	}
+	return out, nil
 }
 
 func (r *Result) fail(err error) *Result {

@@ -31,6 +31,12 @@ type TimeResolver interface {
 	OffsetsAfter(ctx context.Context, q Query, millis int64) (map[TopicPartition]int64, error)
 }
 
+// CommittedReader is implemented by providers that can read back only the committed offsets
+// after a write, cheaper than a whole Snapshot (Kafka: one OffsetFetch).
+type CommittedReader interface {
+	Committed(ctx context.Context, q Query) (map[TopicPartition]int64, error)
+}
+
 // Guard is the group-state rule a backend imposes on resets.
 type Guard int
 

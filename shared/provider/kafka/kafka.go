@@ -241,6 +241,25 @@ func (p *Provider) OffsetsAfter(ctx context.Context, q reset.Query, millis int64
 	return out, nil
 }
 
+// Committed implements reset.CommittedReader: one OffsetFetch after the commit.
+func (p *Provider) Committed(ctx context.Context, q reset.Query) (map[reset.TopicPartition]int64, error) {
+	adm, err := p.client()
+	if err != nil {
+		return nil, err
+	}
+	fetched, err := adm.FetchOffsets(ctx, q.Group)
+	if err != nil {
+		return nil, p.wireErr("read back the committed offsets of "+q.Group, err)
+	}
+	out := map[reset.TopicPartition]int64{}
+	fetched.Each(func(o kadm.OffsetResponse) {
+		if o.Err == nil && o.At >= 0 {
+			out[reset.TopicPartition{Topic: o.Topic, Partition: o.Partition}] = o.At
+		}
+	})
+	return out, nil
+}
+
 // Apply implements reset.Provider: one OffsetCommit for every move, and a check of every
 // per-partition error (a broker answers UNKNOWN_MEMBER_ID per partition for an active group
 // without failing the call).
