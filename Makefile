@@ -4,7 +4,10 @@ GOFLAGS   ?=
 LDFLAGS   := -s -w
 BUILD     := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 
-.PHONY: test vet fmt build demo run fuzz bench clean
+.PHONY: test vet fmt build demo run fuzz bench bench-coldstart sizes deploy-fc deploy-aws clean
+
+# The config packed into the deployment zips as offsetreset.yaml.
+CONFIG    ?= deploy/offsetreset.example.yaml
 
 test: vet
 	$(GO) test -count=1 -timeout 10m ./...
@@ -29,6 +32,33 @@ fuzz:
 
 bench:
 	$(GO) test -run XXX -bench . -benchmem ./...
+
+build: dist/fc/bootstrap.zip dist/lambda/bootstrap-arm64.zip dist/lambda/bootstrap-amd64.zip
+
+dist/fc/bootstrap.zip: FORCE
+	GOOS=linux GOARCH=amd64 $(BUILD) -o dist/fc/bootstrap ./functions/fc
+	$(GO) run ./scripts/pack -o $@ bootstrap=dist/fc/bootstrap offsetreset.yaml=$(CONFIG)
+
+dist/lambda/bootstrap-%.zip: FORCE
+	GOOS=linux GOARCH=$* $(BUILD) -tags lambda.norpc -o dist/lambda/$*/bootstrap ./functions/lambda
+	$(GO) run ./scripts/pack -o $@ bootstrap=dist/lambda/$*/bootstrap offsetreset.yaml=$(CONFIG)
+
+FORCE:
+
+# Zip sizes and each SDK's share of the FC binary.
+sizes: build
+	$(GO) run ./scripts/sizes dist/fc/bootstrap dist/fc/bootstrap.zip dist/lambda/bootstrap-arm64.zip dist/lambda/bootstrap-amd64.zip
+
+bench-coldstart:
+	./scripts/bench-coldstart
+
+deploy-fc: dist/fc/bootstrap.zip
+	@command -v s >/dev/null || { echo "deploy-fc needs Serverless Devs: npm install -g @serverless-devs/s, then s config add"; exit 1; }
+	s deploy -y
+
+deploy-aws: dist/lambda/bootstrap-arm64.zip
+	@command -v sam >/dev/null || { echo "deploy-aws needs the AWS SAM CLI and AWS credentials (aws configure)"; exit 1; }
+	sam deploy --guided --template-file deploy/aws/template.yaml --capabilities CAPABILITY_IAM
 
 clean:
 	rm -rf dist
