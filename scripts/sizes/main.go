@@ -1,0 +1,81 @@
+// Command sizes prints the size of each deployment artefact and, for the FC binary, the share of
+// each dependency (from the symbol table of an unstripped build of ./functions/fc).
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+var groups = []struct{ name, prefix string }{
+	{"Alibaba Cloud SDK", "github.com/aliyun/"},
+	{"Huawei Cloud SDK", "github.com/huaweicloud/"},
+	{"franz-go (kgo/kadm/kmsg)", "github.com/twmb/"},
+	{"aws-lambda-go", "github.com/aws/"},
+	{"other third-party", "github.com/"},
+	{"other third-party", "go.mongodb.org/"},
+	{"other third-party", "gopkg.in/"},
+	{"other third-party", "golang.org/x/"},
+	{"offsetreset", "offsetreset/"},
+}
+
+func main() {
+	for _, f := range os.Args[1:] {
+		if st, err := os.Stat(f); err == nil {
+			fmt.Printf("%-40s %6.2f MB\n", f, float64(st.Size())/1e6)
+		}
+	}
+	dir, _ := os.MkdirTemp("", "sizes")
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "fc")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./functions/fc")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	out, err := exec.Command("go", "tool", "nm", "-size", bin).Output()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "nm:", err)
+		os.Exit(1)
+	}
+	by := map[string]int64{}
+	var total int64
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 {
+			continue
+		}
+		if t := f[2]; t != "T" && t != "t" && t != "R" && t != "r" {
+			continue // code and read-only data only: bss and zero-filled data take no room in the zip
+		}
+		size, _ := strconv.ParseInt(f[1], 10, 64)
+		name := strings.Join(f[3:], " ")
+		total += size
+		g := "Go runtime and standard library"
+		for _, gr := range groups {
+			if strings.Contains(name, gr.prefix) {
+				g = gr.name
+				break
+			}
+		}
+		by[g] += size
+	}
+	var names []string
+	for n := range by {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool { return by[names[i]] > by[names[j]] })
+	fmt.Printf("\nShare of the FC binary's code and read-only data (%.1f MB):\n", float64(total)/1e6)
+	for _, n := range names {
+		fmt.Printf("  %-34s %6.2f MB  %5.1f%%\n", n, float64(by[n])/1e6, 100*float64(by[n])/float64(total))
+	}
+}
