@@ -70,12 +70,14 @@ type PolicyRule struct {
 	Name       string   `yaml:"name"`
 	Triggers   []string `yaml:"triggers"`
 	Principals []string `yaml:"principals"`
-	Targets    []string `yaml:"targets"`
-	Groups     []string `yaml:"groups"`
-	Topics     []string `yaml:"topics"`
-	To         []string `yaml:"to"`
-	Apply      *bool    `yaml:"apply"`
-	MaxSkip    int64    `yaml:"maxSkip"`
+	// Channels limits chat rules to conversations ("slack:C024BE91L", "dingtalk:cidXXXX"); empty = any.
+	Channels []string `yaml:"channels"`
+	Targets  []string `yaml:"targets"`
+	Groups   []string `yaml:"groups"`
+	Topics   []string `yaml:"topics"`
+	To       []string `yaml:"to"`
+	Apply    *bool    `yaml:"apply"`
+	MaxSkip  int64    `yaml:"maxSkip"`
 }
 
 // AlertRule turns a firing alert into a command.
@@ -189,7 +191,7 @@ func (c *File) Check() error {
 		if r.MaxSkip < 0 {
 			return fmt.Errorf("%s: maxSkip is negative; it bounds |skipped|, 0 = no limit", where)
 		}
-		for _, list := range [][]string{r.Targets, r.Groups, r.Topics, r.Principals} {
+		for _, list := range [][]string{r.Targets, r.Groups, r.Topics, r.Principals, r.Channels} {
 			for _, g := range list {
 				if _, err := path.Match(g, ""); err != nil {
 					return fmt.Errorf("%s: bad glob %q", where, g)

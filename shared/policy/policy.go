@@ -17,6 +17,7 @@ import (
 type Request struct {
 	Trigger   string // api | schedule | alert | chat
 	Principal string // chat: "slack:U…" / "dingtalk:…"
+	Channel   string // chat: "slack:C…" / "dingtalk:cid…"
 	Command   reset.Command
 	Form      reset.Form
 	// Plan is the finished plan; nil before planning (then topics come from the command and
@@ -64,6 +65,9 @@ func deny(r config.PolicyRule, req Request) string {
 	c := req.Command
 	if req.Trigger == "chat" && !matchAny(r.Principals, req.Principal) {
 		return fmt.Sprintf("user %s is not among its principals", req.Principal)
+	}
+	if req.Trigger == "chat" && len(r.Channels) > 0 && !matchAny(r.Channels, req.Channel) {
+		return fmt.Sprintf("channel %s is not among its channels", req.Channel)
 	}
 	if !matchAny(r.Targets, c.Target) {
 		return fmt.Sprintf("target %s does not match %v", c.Target, r.Targets)

@@ -85,3 +85,15 @@ func TestRuleMatrix(t *testing.T) {
 		}
 	}
 }
+
+func TestChannels(t *testing.T) {
+	rules := []config.PolicyRule{{Name: "ops-room", Triggers: []string{"chat"}, Principals: []string{"*"}, Channels: []string{"slack:COPS"}, Targets: []string{"*"}, Groups: []string{"*"}, Topics: []string{"*"}}}
+	cmd := reset.Command{Target: "prod-kafka", Group: "billing", To: "latest"}
+	if err := Check(rules, Request{Trigger: "chat", Principal: "slack:U1", Channel: "slack:COPS", Command: cmd, Form: reset.FormLatest}); err != nil {
+		t.Fatal(err)
+	}
+	err := Check(rules, Request{Trigger: "chat", Principal: "slack:U1", Channel: "slack:CRANDOM", Command: cmd, Form: reset.FormLatest})
+	if errText(err) != "refused by policy: rule ops-room: channel slack:CRANDOM is not among its channels" {
+		t.Fatal(err)
+	}
+}

@@ -14,7 +14,7 @@ func (s *Service) policyCheck(inv Invocation, cmd reset.Command) func(*reset.Res
 	var rules = s.Config.Policy
 	to, _ := reset.ParseTo(cmd.To)
 	return func(r *reset.Result) error {
-		return policy.Check(rules, policy.Request{Trigger: inv.Trigger, Principal: inv.Principal, Command: cmd, Form: to.Form, Plan: r})
+		return policy.Check(rules, policy.Request{Trigger: inv.Trigger, Principal: inv.Principal, Channel: inv.Channel, Command: cmd, Form: to.Form, Plan: r})
 	}
 }
 

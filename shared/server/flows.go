@@ -38,7 +38,7 @@ func (s *Service) Plan(ctx context.Context, inv Invocation, cmd reset.Command) (
 	applyCmd := cmd
 	applyCmd.DryRun = false
 	to, _ := reset.ParseTo(cmd.To)
-	if err := policy.Check(s.Config.Policy, policy.Request{Trigger: inv.Trigger, Principal: inv.Principal, Command: applyCmd, Form: to.Form, Plan: asApplied(res)}); err != nil {
+	if err := policy.Check(s.Config.Policy, policy.Request{Trigger: inv.Trigger, Principal: inv.Principal, Channel: inv.Channel, Command: applyCmd, Form: to.Form, Plan: asApplied(res)}); err != nil {
 		res.Notes = append(res.Notes, "no confirm token: "+err.Error())
 		return res, ""
 	}
@@ -141,7 +141,7 @@ func (s *Service) Status(ctx context.Context, inv Invocation, target, group stri
 	ctx, cancel := s.withDeadline(ctx)
 	defer cancel()
 	cmd := reset.Command{Target: target, Group: group, To: "latest", DryRun: true}
-	if err := policy.Check(s.Config.Policy, policy.Request{Trigger: inv.Trigger, Principal: inv.Principal, Command: cmd, Form: reset.FormLatest, ReadOnly: true}); err != nil {
+	if err := policy.Check(s.Config.Policy, policy.Request{Trigger: inv.Trigger, Principal: inv.Principal, Channel: inv.Channel, Command: cmd, Form: reset.FormLatest, ReadOnly: true}); err != nil {
 		return reset.ErrorResult(cmd, err)
 	}
 	return s.Planner.Run(ctx, cmd, reset.Options{})

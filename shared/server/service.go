@@ -27,6 +27,8 @@ const (
 type Invocation struct {
 	Trigger   string
 	Principal string
+	// Channel is the chat conversation ("slack:C…", "dingtalk:cid…"), for policy rules with channels.
+	Channel   string
 	RequestID string
 }
 
