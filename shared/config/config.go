@@ -140,7 +140,7 @@ func Parse(b []byte) (*File, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("the file is empty; it needs at least a targets section")
 		}
-		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, yamlError(err)
 	}
 	var probe struct {
 		Policy *yaml.Node `yaml:"policy"`
@@ -148,6 +148,29 @@ func Parse(b []byte) (*File, error) {
 	_ = yaml.Unmarshal(b, &probe)
 	cfg.PolicySet = probe.Policy != nil
 	return &cfg, cfg.Check()
+}
+
+var unknownField = regexp.MustCompile(`field (\S+) not found in type config\.(\w+)`)
+
+var typeWords = map[string]string{"File": "at the top level", "Target": "in a target", "SASL": "in sasl",
+	"PolicyRule": "in a policy rule", "AlertRule": "in an alert rule", "Notify": "in a notify entry"}
+
+// yamlError rewrites the YAML library's errors as sentences: "line 2: unknown key brokr in a target".
+func yamlError(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	var lines []string
+	for _, l := range strings.Split(msg, "\n") {
+		l = strings.TrimSpace(l)
+		l = unknownField.ReplaceAllStringFunc(l, func(m string) string {
+			sub := unknownField.FindStringSubmatch(m)
+			return fmt.Sprintf("unknown key %q %s; check its spelling against the configuration reference", sub[1], typeWords[sub[2]])
+		})
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return errors.New(strings.Join(lines, "; "))
 }
 
 // Check validates what does not depend on a provider.
