@@ -174,7 +174,10 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 		Millis:        millis,
 		AllTopics:     len(cmd.Topics) == 0,
 		AllPartitions: len(cmd.Partitions) == 0,
-		InOwnTerms:    opts.Pinned == nil && (to.Form == FormLatest || to.Form == FormEarliest || to.IsTime()),
+		// A pinned plan is written as exact offsets where the backend takes them; a backend that
+		// only takes a time or latest applies the confirmed target in its own terms (the pins
+		// then served the "moved since the plan" check).
+		InOwnTerms: (opts.Pinned == nil || !caps.ExactOffsets) && (to.Form == FormLatest || to.Form == FormEarliest || to.IsTime()),
 	}
 	var idx []int // res.Partitions index of each move
 	for i, pr := range res.Partitions {

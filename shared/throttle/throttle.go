@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"offsetreset/shared/reset"
@@ -25,8 +24,8 @@ const (
 type Limiter struct {
 	interval time.Duration
 	slots    chan struct{}
-
-	mu   sync.Mutex
+	// pace is held by the one caller waiting for the next start; next is guarded by it.
+	pace chan struct{}
 	next time.Time
 
 	// Backoff is the first retry wait; it doubles per attempt up to MaxBackoff (full jitter).
@@ -47,37 +46,40 @@ func New(qps float64, concurrency int) *Limiter {
 	return &Limiter{
 		interval:    time.Duration(float64(time.Second) / qps),
 		slots:       make(chan struct{}, concurrency),
+		pace:        make(chan struct{}, 1),
 		Backoff:     200 * time.Millisecond,
 		MaxBackoff:  5 * time.Second,
 		MaxAttempts: 8,
 	}
 }
 
-// wait blocks until this caller may start a call, or ctx ends.
+// wait blocks until this caller may start a call, or ctx ends. Starts are serialised: each
+// caller sleeps, while holding the pacing lock, until interval after the previous actual start,
+// so a timer that fires late can never squeeze two starts into one interval.
 func (l *Limiter) wait(ctx context.Context) error {
 	select {
 	case l.slots <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	l.mu.Lock()
-	now := time.Now()
-	at := l.next
-	if at.Before(now) {
-		at = now
+	select {
+	case l.pace <- struct{}{}:
+	case <-ctx.Done():
+		<-l.slots
+		return ctx.Err()
 	}
-	l.next = at.Add(l.interval)
-	l.mu.Unlock()
-	if d := time.Until(at); d > 0 {
+	defer func() { <-l.pace }()
+	if d := time.Until(l.next); d > 0 {
 		t := time.NewTimer(d)
-		defer t.Stop()
 		select {
 		case <-t.C:
 		case <-ctx.Done():
+			t.Stop()
 			<-l.slots
 			return ctx.Err()
 		}
 	}
+	l.next = time.Now().Add(l.interval)
 	return nil
 }
 
