@@ -67,6 +67,9 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 	if len(cmd.Partitions) > 0 && !caps.Partitions {
 		return res.fail(Invalid("%s targets cannot reset single partitions or queues: %s; leave partitions out to move the whole topic", prov.Kind(), caps.Describe))
 	}
+	if len(cmd.Partitions) > 0 && to.IsTime() && caps.TimeWholeTopics {
+		return res.fail(Invalid("%s", caps.TimeSubset))
+	}
 	now := time.Now
 	if p.Now != nil {
 		now = p.Now

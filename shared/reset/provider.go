@@ -55,6 +55,10 @@ type Capabilities struct {
 	Forms []Form
 	// Partitions: partition (queue) subsets are supported.
 	Partitions bool
+	// TimeWholeTopics: a point in time (time:, ago:) applies to whole topics only; with a
+	// partition subset the planner answers invalid with TimeSubset, in dry runs too.
+	TimeWholeTopics bool
+	TimeSubset      string
 	// ExactOffsets: the backend commits absolute offsets per partition, so the planner can
 	// resolve every target to a number and offer an offset-level undo.
 	ExactOffsets bool

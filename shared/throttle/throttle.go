@@ -116,6 +116,9 @@ func (l *Limiter) Do(ctx context.Context, what string, fn func(ctx context.Conte
 			return nil
 		}
 		if !errors.As(err, &last) {
+			if last != nil && ctx.Err() != nil {
+				return giveUp(what, attempts, last) // the deadline cut a retry short: keep the service's code
+			}
 			return err
 		}
 		if attempts >= l.MaxAttempts {
