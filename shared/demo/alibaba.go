@@ -53,12 +53,12 @@ func startAlibaba(_ context.Context, e *Env) error {
 	e.OnClose(k.Close)
 	k.AddKey(key)
 	in := k.Instance(demoAliKafka, demoAliRegion)
-	for t, n := range demoTopics {
+	for t, n := range Topics {
 		in.AddTopic(t, n)
 		in.Produce(t, DemoMessages, func(_ int32, i int) time.Time { return every12m(i) })
 	}
-	for _, c := range demoCommits {
-		in.CommitAll(c.group, c.topic, c.at)
+	for _, c := range Commits {
+		in.CommitAll(c.Group, c.Topic, c.At)
 	}
 	in.CommitAll("dashboard", "clickstream", func(int32) int64 { return 100 })
 	in.SetOnline("dashboard", "dashboard-1")

@@ -9,46 +9,66 @@ import (
 	"offsetreset/shared/provider/kafka/kafkatest"
 )
 
-// Demo Kafka data: three topics with 24 h of messages (one every 12 minutes per partition), and
-// groups with lag. Group "dashboard" has a live member, so resetting it is refused.
+// The demo Kafka data: three topics with 24 h of messages, one every 12 minutes per partition,
+// placed half a slot off the hour (message i at now − 24h + 6m + i·12m) so that ago:Nh lands on
+// a known offset, OffsetAgo(N); and groups with lag. StartKafka seeds a broker with it; the
+// embedded demo adds group "dashboard" with a live member, so resetting it is refused.
 var (
-	demoTopics  = map[string]int32{"orders": 6, "clickstream": 4, "payments": 3}
-	demoCommits = []struct {
-		group, topic string
-		at           func(p int32) int64
+	Topics  = map[string]int32{"orders": 6, "clickstream": 4, "payments": 3}
+	Commits = []struct {
+		Group, Topic string
+		At           func(p int32) int64
 	}{
 		{"billing", "orders", func(p int32) int64 { return 20 + int64(p)*5 }},
 		{"analytics-web", "clickstream", func(int32) int64 { return 10 }},
 		{"orders-etl", "orders", func(int32) int64 { return 100 }},
 		{"orders-etl", "payments", func(int32) int64 { return 50 }},
-		{"dashboard", "clickstream", func(int32) int64 { return 110 }},
 	}
 )
 
 // DemoMessages is how many messages each demo partition holds.
 const DemoMessages = 120
 
+// OffsetAgo is the offset ago:<hours>h resolves to on the demo data.
+func OffsetAgo(hours int) int64 { return DemoMessages - 5*int64(hours) }
+
+// StartKafka starts an in-process broker with the demo topics, messages and committed offsets.
+func StartKafka(ctx context.Context, now time.Time) (*kafkatest.Cluster, error) {
+	k, err := kafkatest.Start(Topics)
+	if err != nil {
+		return nil, err
+	}
+	start := now.Add(-24*time.Hour + 6*time.Minute)
+	for t, n := range Topics {
+		for p := int32(0); p < n; p++ {
+			if err := k.Produce(ctx, t, p, DemoMessages, func(i int) time.Time { return start.Add(time.Duration(i) * 12 * time.Minute) }); err != nil {
+				k.Close()
+				return nil, err
+			}
+		}
+	}
+	for _, c := range Commits {
+		for p := int32(0); p < Topics[c.Topic]; p++ {
+			if err := k.Commit(ctx, c.Group, c.Topic, p, c.At(p)); err != nil {
+				k.Close()
+				return nil, err
+			}
+		}
+	}
+	return k, nil
+}
+
 func init() { register("kafka", startKafka) }
 
 func startKafka(ctx context.Context, e *Env) error {
-	k, err := kafkatest.Start(demoTopics)
+	k, err := StartKafka(ctx, time.Now())
 	if err != nil {
 		return err
 	}
 	e.OnClose(k.Close)
-	start := time.Now().Add(-24 * time.Hour).Truncate(time.Minute)
-	for t, n := range demoTopics {
-		for p := int32(0); p < n; p++ {
-			if err := k.Produce(ctx, t, p, DemoMessages, func(i int) time.Time { return start.Add(time.Duration(i) * 12 * time.Minute) }); err != nil {
-				return err
-			}
-		}
-	}
-	for _, c := range demoCommits {
-		for p := int32(0); p < demoTopics[c.topic]; p++ {
-			if err := k.Commit(ctx, c.group, c.topic, p, c.at(p)); err != nil {
-				return err
-			}
+	for p := int32(0); p < Topics["clickstream"]; p++ {
+		if err := k.Commit(ctx, "dashboard", "clickstream", p, 110); err != nil {
+			return err
 		}
 	}
 	m, err := k.Join(ctx, "dashboard", "clickstream", "dashboard-1")

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"offsetreset/shared/demo"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"offsetreset/shared/config"
+	"offsetreset/shared/provider/kafka/kafkatest"
+	"offsetreset/shared/reset"
+	"offsetreset/shared/server"
+	"offsetreset/shared/trigger/samples"
+)
+
+const eventsDir = "../../events"
+
+var testSecrets = samples.Secrets{APIToken: "l-api-token", WebhookToken: "l-webhook-token", WebhookHMAC: "l-hmac", SlackSigning: "l-slack", DingTalkApp: "l-ding"}
+
+type fixture struct {
+	k *kafkatest.Cluster
+	h *handler
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	k, err := demo.StartKafka(context.Background(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(k.Close)
+	b, err := samples.DemoConfig(eventsDir, k.Addrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := server.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Secrets = server.Secrets{APIToken: testSecrets.APIToken, WebhookToken: testSecrets.WebhookToken}
+	svc.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	return &fixture{k: k, h: newHandler(svc)}
+}
+
+func (f *fixture) committed(t *testing.T, group, topic string) map[int32]int64 {
+	t.Helper()
+	c, err := f.k.Committed(context.Background(), group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c[topic]
+}
+
+func all(m map[int32]int64, want int64) bool {
+	for _, v := range m {
+		if v != want {
+			return false
+		}
+	}
+	return len(m) > 0
+}
+
+func event(t *testing.T, file string) []byte {
+	t.Helper()
+	list, err := samples.Load(eventsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range list {
+		if s.File == file {
+			b, err := s.LambdaEvent(eventsDir, testSecrets, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+	}
+	t.Fatalf("%s not in the manifest", file)
+	return nil
+}
+
+func TestClassify(t *testing.T) {
+	for file, want := range map[string]string{
+		"lambda/schedule.json":                     kindCommands,
+		"lambda/sns-cloudwatch-alarm.json":         kindSNS,
+		"lambda/eventbridge-cloudwatch-alarm.json": kindEventBridge,
+		"lambda/function-url.json":                 kindHTTP,
+		"lambda/apigateway-v2-alertmanager.json":   kindHTTP,
+	} {
+		if got := classify(event(t, file)); got != want {
+			t.Errorf("%s: %s, want %s", file, got, want)
+		}
+	}
+	for in, want := range map[string]string{
+		`{"target":"demo","group":"g","to":"latest"}`:                         kindCommands,
+		`{"resource":"/","httpMethod":"POST","requestContext":{},"body":""}`:  kindHTTPv1,
+		`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`: kindOtherEvent,
+		`{"Records":[{"eventSource":"aws:sqs","body":"x"}]}`:                  kindSNS,
+		`garbage`: kindCommands,
+	} {
+		if got := classify([]byte(in)); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestInvokeSamples(t *testing.T) {
+	f := newFixture(t)
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
+	end := int64(demo.DemoMessages)
+
+	out, err := f.h.Invoke(ctx, event(t, "lambda/schedule.json"))
+	var results []reset.Result
+	if err != nil || json.Unmarshal(out, &results) != nil || len(results) != 2 || results[0].Status != reset.StatusApplied || results[1].Status != reset.StatusPlanned {
+		t.Fatalf("schedule: %v %s", err, out)
+	}
+	if !all(f.committed(t, "analytics-web", "clickstream"), end) || f.committed(t, "billing", "orders")[0] != 20 {
+		t.Fatal("schedule did not apply")
+	}
+
+	out, err = f.h.Invoke(ctx, event(t, "lambda/eventbridge-cloudwatch-alarm.json"))
+	var rep server.AlertReport
+	if err != nil || json.Unmarshal(out, &rep) != nil || rep.Source != "cloudwatch" || rep.Alerts[0].Rule != "cloudwatch-warning-replay-window" || rep.Alerts[0].Result.Status != reset.StatusApplied {
+		t.Fatalf("eventbridge: %v %s", err, out)
+	}
+	if !all(f.committed(t, "orders-etl", "payments"), demo.OffsetAgo(6)) {
+		t.Fatalf("eventbridge: %v", f.committed(t, "orders-etl", "payments"))
+	}
+
+	out, err = f.h.Invoke(ctx, event(t, "lambda/sns-cloudwatch-alarm.json"))
+	if err != nil || json.Unmarshal(out, &rep) != nil || rep.Alerts[0].Rule != "cloudwatch-critical-skip" || rep.Alerts[0].Result.Status != reset.StatusApplied {
+		t.Fatalf("sns: %v %s", err, out)
+	}
+	if !all(f.committed(t, "orders-etl", "payments"), end) {
+		t.Fatalf("sns: %v", f.committed(t, "orders-etl", "payments"))
+	}
+
+	out, err = f.h.Invoke(ctx, event(t, "lambda/function-url.json"))
+	var resp httpResponse
+	if err != nil || json.Unmarshal(out, &resp) != nil || resp.StatusCode != 200 || !strings.Contains(resp.Body, `"status": "planned"`) || resp.Headers["Content-Type"] != "application/json" {
+		t.Fatalf("function url: %v %s", err, out)
+	}
+
+	out, err = f.h.Invoke(ctx, event(t, "lambda/apigateway-v2-alertmanager.json"))
+	if err != nil || json.Unmarshal(out, &resp) != nil || resp.StatusCode != 200 || json.Unmarshal([]byte(resp.Body), &rep) != nil || rep.Alerts[0].Result.Status != reset.StatusApplied {
+		t.Fatalf("api gateway: %v %s", err, out)
+	}
+	if !all(f.committed(t, "orders-etl", "orders"), end) {
+		t.Fatalf("api gateway: %v", f.committed(t, "orders-etl", "orders"))
+	}
+}
+
+func TestInvokeErrors(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	cases := []struct {
+		name, event, typ, msg string
+	}{
+		{"failed command", `[{"target":"demo","group":"billing","topics":["orders"],"to":"latest","dryRun":true},{"target":"nope","group":"g","to":"latest"}]`,
+			"ResetError", `1 of 2 commands need attention: invalid nope/g: unknown target "nope"; configured targets: demo`},
+		{"not JSON", `reset everything`, "InvalidEvent", "invalid: the request body is not JSON; send a command object or an array of them"},
+		{"scheduled event", `{"version":"0","source":"aws.events","detail-type":"Scheduled Event","detail":{}}`, "InvalidEvent",
+			`EventBridge event "Scheduled Event" from aws.events is not handled: give the schedule or rule a command JSON as its input, or route CloudWatch Alarm State Change events here`},
+		{"sns not an alarm", `{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m1","Message":"Hello from SNS!"}}]}`, "InvalidEvent",
+			"cloudwatch: SNS message m1: the message is not a CloudWatch alarm: the request body is not a JSON object; send the webhook JSON"},
+		{"alarm without group", `{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m2","Message":"{\"AlarmName\":\"orders-etl-payments-lag-critical\",\"NewStateValue\":\"ALARM\"}"}}]}`, "ResetError",
+			"1 of 1 alerts need attention: alert orders-etl-payments-lag-critical: alert rule cloudwatch-critical-skip matched alert orders-etl-payments-lag-critical, but the alert has no consumer group label or dimension (consumergroup, consumerGroup, group or groupId) and the rule sets no group; add group to the rule or the label to the alert; nothing changed"},
+	}
+	for _, c := range cases {
+		out, err := f.h.Invoke(ctx, []byte(c.event))
+		var re *ResetError
+		var ie *InvalidEvent
+		typ := ""
+		switch {
+		case errors.As(err, &re):
+			typ = "ResetError"
+		case errors.As(err, &ie):
+			typ = "InvalidEvent"
+		}
+		if typ != c.typ || err.Error() != c.msg || out != nil {
+			t.Errorf("%s: %T %v %s", c.name, err, err, out)
+		}
+	}
+	// An OK alarm is acknowledged and is no error.
+	ok := `{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m3","Message":"{\"AlarmName\":\"orders-etl-payments-lag-critical\",\"NewStateValue\":\"OK\"}"}}]}`
+	if out, err := f.h.Invoke(ctx, []byte(ok)); err != nil || !strings.Contains(string(out), `"outcome":"acknowledged"`) {
+		t.Fatalf("%v %s", err, out)
+	}
+	// HTTP errors are HTTP answers, not Lambda errors.
+	out, err := f.h.Invoke(ctx, []byte(`{"version":"2.0","rawPath":"/v1/reset","headers":{},"requestContext":{"http":{"method":"POST"}},"body":"{}"}`))
+	var resp httpResponse
+	if err != nil || json.Unmarshal(out, &resp) != nil || resp.StatusCode != 401 {
+		t.Fatalf("%v %s", err, out)
+	}
+	out, err = f.h.Invoke(ctx, []byte(`{"version":"2.0","rawPath":"/invoke","requestContext":{"http":{"method":"POST"}},"body":"{}"}`))
+	if err != nil || json.Unmarshal(out, &resp) != nil || resp.StatusCode != 401 || !strings.Contains(resp.Body, "/invoke is not served over HTTP on Lambda") {
+		t.Fatalf("%v %s", err, out)
+	}
+	out, err = f.h.Invoke(ctx, []byte(`{"resource":"/","httpMethod":"POST","requestContext":{},"body":""}`))
+	if err != nil || json.Unmarshal(out, &resp) != nil || resp.StatusCode != 400 {
+		t.Fatalf("%v %s", err, out)
+	}
+	for _, g := range []string{"billing", "orders-etl"} {
+		c, _ := f.k.Committed(ctx, g)
+		for tp, parts := range c {
+			for p, o := range parts {
+				want := int64(0)
+				for _, dc := range demo.Commits {
+					if dc.Group == g && dc.Topic == tp {
+						want = dc.At(p)
+					}
+				}
+				if o != want {
+					t.Fatalf("%s/%s/%d moved to %d", g, tp, p, o)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,142 @@
+// Package chat is the text grammar of the chat triggers (Slack slash command, DingTalk robot)
+// and the rendering of their replies:
+//
+//	plan    <target> <group> [topic[:p,p]] <to>   dry run: the per-partition table and a confirm token
+//	apply   <target> <group> [topic[:p,p]] <to>   the same as plan: a person always sees a plan first
+//	confirm <token>                               apply exactly the planned offsets
+//	status  <target> <group>                      the per-partition lag table
+//	help
+package chat
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"offsetreset/shared/reset"
+)
+
+// Verbs of the grammar.
+const (
+	VerbPlan    = "plan"
+	VerbApply   = "apply"
+	VerbConfirm = "confirm"
+	VerbStatus  = "status"
+	VerbHelp    = "help"
+)
+
+// Request is one parsed chat command.
+type Request struct {
+	Verb    string
+	Command reset.Command // plan, apply (DryRun is left false; the service decides)
+	Token   string        // confirm
+	Target  string        // status
+	Group   string        // status
+}
+
+// MaxText bounds the command text.
+const MaxText = 8 << 10
+
+// Usage is the grammar, shown for help and after a mistake. prefix is how the client starts a
+// command ("/offsets " in Slack, "" for a DingTalk robot).
+func Usage(prefix string) string {
+	return fmt.Sprintf("%[1]splan <target> <group> [topic[:p,p]] <to> — show what would move\n"+
+		"%[1]sapply <target> <group> [topic[:p,p]] <to> — the same: a plan first, then confirm\n"+
+		"%[1]sconfirm <token> — apply a plan\n"+
+		"%[1]sstatus <target> <group> — lag per partition\n"+
+		"to: latest | earliest | offset:N | shift:+N | shift:-N | time:2026-05-01T02:00:00+08:00 | ago:15m", prefix)
+}
+
+// Parse reads a command text. Leading "/offsets" and @mentions (DingTalk) are skipped; errors are
+// sentences that say what to write.
+func Parse(text string) (Request, error) {
+	if len(text) > MaxText {
+		return Request{}, fmt.Errorf("the command is %d bytes long; keep it under %d", len(text), MaxText)
+	}
+	words := strings.Fields(text)
+	for len(words) > 0 && (strings.HasPrefix(words[0], "@") || words[0] == "/offsets") {
+		words = words[1:]
+	}
+	if len(words) == 0 {
+		return Request{Verb: VerbHelp}, nil
+	}
+	verb := strings.ToLower(words[0])
+	args := words[1:]
+	switch verb {
+	case VerbHelp:
+		return Request{Verb: VerbHelp}, nil
+	case VerbConfirm:
+		if len(args) != 1 {
+			return Request{}, fmt.Errorf("confirm takes exactly one token: confirm <token> (copy it from the plan)")
+		}
+		return Request{Verb: VerbConfirm, Token: args[0]}, nil
+	case VerbStatus:
+		if len(args) != 2 {
+			return Request{}, fmt.Errorf("status takes a target and a group: status <target> <group>")
+		}
+		return Request{Verb: VerbStatus, Target: args[0], Group: args[1]}, nil
+	case VerbPlan, VerbApply:
+		if len(args) != 3 && len(args) != 4 {
+			return Request{}, fmt.Errorf("%s takes a target, a group, an optional topic[:partitions] and a to: %s <target> <group> [topic[:p,p]] <to>", verb, verb)
+		}
+		cmd := reset.Command{Target: args[0], Group: args[1], To: args[len(args)-1]}
+		if len(args) == 4 {
+			topic, parts, err := ParseTopic(args[2])
+			if err != nil {
+				return Request{}, err
+			}
+			cmd.Topics = []string{topic}
+			cmd.Partitions = parts
+		}
+		if _, err := reset.ParseTo(cmd.To); err != nil {
+			return Request{}, err
+		}
+		return Request{Verb: verb, Command: cmd}, nil
+	}
+	return Request{}, fmt.Errorf("unknown command %q; use plan, apply, confirm, status or help", trunc(verb, 40))
+}
+
+// ParseTopic reads topic or topic:p,p,….
+func ParseTopic(s string) (string, []int32, error) {
+	topic, list, hasParts := strings.Cut(s, ":")
+	if topic == "" {
+		return "", nil, fmt.Errorf("%q has no topic name; write topic or topic:0,2", trunc(s, 60))
+	}
+	if !hasParts {
+		return topic, nil, nil
+	}
+	var parts []int32
+	for _, p := range strings.Split(list, ",") {
+		n, err := strconv.ParseInt(strings.TrimSpace(p), 10, 32)
+		if err != nil || n < 0 {
+			return "", nil, fmt.Errorf("%q: partitions are numbers separated by commas, such as %s:0,2", trunc(s, 60), topic)
+		}
+		parts = append(parts, int32(n))
+	}
+	return topic, parts, nil
+}
+
+// Format writes a command back in the grammar (for undo), with the given verb and prefix.
+func Format(prefix, verb string, c reset.Command) string {
+	words := []string{verb, c.Target, c.Group}
+	if len(c.Topics) == 1 {
+		t := c.Topics[0]
+		if len(c.Partitions) > 0 {
+			ps := make([]string, len(c.Partitions))
+			for i, p := range c.Partitions {
+				ps[i] = strconv.Itoa(int(p))
+			}
+			t += ":" + strings.Join(ps, ",")
+		}
+		words = append(words, t)
+	}
+	words = append(words, c.To)
+	return prefix + strings.Join(words, " ")
+}
+
+func trunc(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}

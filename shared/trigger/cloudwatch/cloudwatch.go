@@ -1,0 +1,266 @@
+// Package cloudwatch decodes AWS CloudWatch alarms as Lambda receives them: SNS records whose
+// Message is the alarm JSON, and EventBridge "CloudWatch Alarm State Change" events. Rules match
+// the alarm name as AlarmName (SNS) or alarmName (EventBridge) alike; metric dimensions (a list in
+// SNS, a map in EventBridge) become labels, so MSK's "Consumer Group" and "Topic" name the group
+// and topic.
+package cloudwatch
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"offsetreset/shared/trigger/alert"
+)
+
+// Kind of a Lambda event, as far as this package is concerned.
+const (
+	KindSNS         = "sns"
+	KindEventBridge = "eventbridge"
+)
+
+// DetailType is the EventBridge detail-type of alarm state changes.
+const DetailType = "CloudWatch Alarm State Change"
+
+// Detect says whether a raw Lambda event is an SNS event or an EventBridge CloudWatch alarm
+// event; "" for anything else.
+func Detect(raw []byte) string {
+	var probe struct {
+		Records []struct {
+			EventSource string `json:"EventSource"`
+		} `json:"Records"`
+		Source     string `json:"source"`
+		DetailType string `json:"detail-type"`
+	}
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &probe) != nil {
+		return ""
+	}
+	if len(probe.Records) > 0 && probe.Records[0].EventSource == "aws:sns" {
+		return KindSNS
+	}
+	if probe.Source == "aws.cloudwatch" && probe.DetailType == DetailType {
+		return KindEventBridge
+	}
+	return ""
+}
+
+// Decode reads an SNS event or an EventBridge alarm event into alerts.
+func Decode(raw []byte) ([]alert.Alert, error) {
+	switch Detect(raw) {
+	case KindSNS:
+		return DecodeSNS(raw)
+	case KindEventBridge:
+		a, err := DecodeEventBridge(raw)
+		if err != nil {
+			return nil, err
+		}
+		return []alert.Alert{a}, nil
+	}
+	return nil, errors.New("the event is neither an SNS event nor an EventBridge CloudWatch Alarm State Change")
+}
+
+type snsEvent struct {
+	Records []struct {
+		EventSource string `json:"EventSource"`
+		Sns         struct {
+			MessageID string `json:"MessageId"`
+			Type      string `json:"Type"`
+			TopicArn  string `json:"TopicArn"`
+			Subject   string `json:"Subject"`
+			Message   string `json:"Message"`
+		} `json:"Sns"`
+	} `json:"Records"`
+}
+
+// Alarm is the CloudWatch alarm JSON carried in an SNS message.
+type Alarm struct {
+	AlarmName        string  `json:"AlarmName"`
+	AlarmDescription string  `json:"AlarmDescription"`
+	AWSAccountID     string  `json:"AWSAccountId"`
+	NewStateValue    string  `json:"NewStateValue"`
+	NewStateReason   string  `json:"NewStateReason"`
+	StateChangeTime  string  `json:"StateChangeTime"`
+	Region           string  `json:"Region"`
+	AlarmArn         string  `json:"AlarmArn"`
+	OldStateValue    string  `json:"OldStateValue"`
+	Trigger          Trigger `json:"Trigger"`
+}
+
+// Trigger is the alarm's metric: one metric, or metric-math queries.
+type Trigger struct {
+	MetricName string      `json:"MetricName"`
+	Namespace  string      `json:"Namespace"`
+	Statistic  string      `json:"Statistic"`
+	Dimensions []Dimension `json:"Dimensions"`
+	Metrics    []struct {
+		ID         string `json:"Id"`
+		MetricStat struct {
+			Metric struct {
+				MetricName string      `json:"MetricName"`
+				Namespace  string      `json:"Namespace"`
+				Dimensions []Dimension `json:"Dimensions"`
+			} `json:"Metric"`
+		} `json:"MetricStat"`
+	} `json:"Metrics"`
+}
+
+// Dimension is one name/value pair of the SNS alarm payload.
+type Dimension struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// MaxRecords bounds the records of one SNS event.
+const MaxRecords = 100
+
+// DecodeSNS reads every record of an SNS event; a record whose message is not a CloudWatch alarm
+// is an error (the event is not for this function).
+func DecodeSNS(raw []byte) ([]alert.Alert, error) {
+	var ev snsEvent
+	if err := alert.DecodeJSON(raw, &ev); err != nil {
+		return nil, err
+	}
+	if len(ev.Records) == 0 {
+		return nil, errors.New("the SNS event has no records")
+	}
+	if len(ev.Records) > MaxRecords {
+		return nil, fmt.Errorf("the SNS event has %d records, more than %d", len(ev.Records), MaxRecords)
+	}
+	out := make([]alert.Alert, 0, len(ev.Records))
+	for i, r := range ev.Records {
+		if r.EventSource != "aws:sns" {
+			return nil, fmt.Errorf("record %d comes from %q, not aws:sns", i, r.EventSource)
+		}
+		a, err := DecodeAlarm([]byte(r.Sns.Message))
+		if err != nil {
+			return nil, fmt.Errorf("SNS message %s: %v", r.Sns.MessageID, err)
+		}
+		if a.ID == "" {
+			a.ID = r.Sns.MessageID
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// DecodeAlarm reads the alarm JSON of an SNS message.
+func DecodeAlarm(msg []byte) (alert.Alert, error) {
+	var al Alarm
+	if err := alert.DecodeJSON(msg, &al); err != nil {
+		return alert.Alert{}, fmt.Errorf("the message is not a CloudWatch alarm: %v", err)
+	}
+	if al.AlarmName == "" || al.NewStateValue == "" {
+		return alert.Alert{}, errors.New("the message is not a CloudWatch alarm (it has no AlarmName or NewStateValue)")
+	}
+	labels := map[string]string{}
+	for _, d := range al.Trigger.Dimensions {
+		labels[d.Name] = d.Value
+	}
+	metric, namespace := al.Trigger.MetricName, al.Trigger.Namespace
+	for _, m := range al.Trigger.Metrics {
+		for _, d := range m.MetricStat.Metric.Dimensions {
+			if _, ok := labels[d.Name]; !ok {
+				labels[d.Name] = d.Value
+			}
+		}
+		if metric == "" {
+			metric, namespace = m.MetricStat.Metric.MetricName, m.MetricStat.Metric.Namespace
+		}
+	}
+	var id string
+	if al.AlarmArn != "" {
+		id = al.AlarmArn + "@" + al.StateChangeTime
+	}
+	return alert.Alert{
+		Source: "cloudwatch",
+		Name:   al.AlarmName,
+		Firing: al.NewStateValue == "ALARM",
+		State:  al.NewStateValue,
+		Labels: labels,
+		Fields: fields(al.AlarmName, metric, namespace, al.Region, al.AWSAccountID),
+		ID:     id,
+	}, nil
+}
+
+type ebEvent struct {
+	ID         string   `json:"id"`
+	DetailType string   `json:"detail-type"`
+	Source     string   `json:"source"`
+	Account    string   `json:"account"`
+	Time       string   `json:"time"`
+	Region     string   `json:"region"`
+	Resources  []string `json:"resources"`
+	Detail     struct {
+		AlarmName string `json:"alarmName"`
+		State     struct {
+			Value     string `json:"value"`
+			Reason    string `json:"reason"`
+			Timestamp string `json:"timestamp"`
+		} `json:"state"`
+		Configuration struct {
+			Description string `json:"description"`
+			Metrics     []struct {
+				ID         string `json:"id"`
+				MetricStat struct {
+					Metric struct {
+						Namespace  string            `json:"namespace"`
+						Name       string            `json:"name"`
+						Dimensions map[string]string `json:"dimensions"`
+					} `json:"metric"`
+				} `json:"metricStat"`
+			} `json:"metrics"`
+		} `json:"configuration"`
+	} `json:"detail"`
+}
+
+// DecodeEventBridge reads an EventBridge CloudWatch Alarm State Change event.
+func DecodeEventBridge(raw []byte) (alert.Alert, error) {
+	var ev ebEvent
+	if err := alert.DecodeJSON(raw, &ev); err != nil {
+		return alert.Alert{}, err
+	}
+	if ev.Source != "aws.cloudwatch" || ev.DetailType != DetailType {
+		return alert.Alert{}, fmt.Errorf("the EventBridge event is %q from %q, not %q from aws.cloudwatch", ev.DetailType, ev.Source, DetailType)
+	}
+	if ev.Detail.AlarmName == "" || ev.Detail.State.Value == "" {
+		return alert.Alert{}, errors.New("the EventBridge event has no detail.alarmName or detail.state.value")
+	}
+	labels := map[string]string{}
+	var metric, namespace string
+	for _, m := range ev.Detail.Configuration.Metrics {
+		for k, v := range m.MetricStat.Metric.Dimensions {
+			if _, ok := labels[k]; !ok {
+				labels[k] = v
+			}
+		}
+		if metric == "" {
+			metric, namespace = m.MetricStat.Metric.Name, m.MetricStat.Metric.Namespace
+		}
+	}
+	id := ev.ID
+	if len(ev.Resources) > 0 {
+		id = ev.Resources[0] + "@" + ev.Detail.State.Timestamp
+	}
+	return alert.Alert{
+		Source: "cloudwatch",
+		Name:   ev.Detail.AlarmName,
+		Firing: strings.EqualFold(ev.Detail.State.Value, "ALARM"),
+		State:  ev.Detail.State.Value,
+		Labels: labels,
+		Fields: fields(ev.Detail.AlarmName, metric, namespace, ev.Region, ev.Account),
+		ID:     id,
+	}, nil
+}
+
+func fields(name, metric, namespace, region, account string) map[string]string {
+	f := map[string]string{"AlarmName": name, "alarmName": name}
+	for k, v := range map[string]string{"MetricName": metric, "Namespace": namespace, "Region": region, "AWSAccountId": account} {
+		if v != "" {
+			f[k] = v
+		}
+	}
+	return f
+}

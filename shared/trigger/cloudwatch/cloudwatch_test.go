@@ -1,0 +1,115 @@
+package cloudwatch
+
+import (
+	"os"
+	"reflect"
+	"testing"
+)
+
+func read(t testing.TB, name string) []byte {
+	b, err := os.ReadFile("../../../events/lambda/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestDetect(t *testing.T) {
+	for in, want := range map[string]string{
+		string(read(t, "sns-cloudwatch-alarm.json")):                          KindSNS,
+		string(read(t, "eventbridge-cloudwatch-alarm.json")):                  KindEventBridge,
+		string(read(t, "schedule.json")):                                      "",
+		string(read(t, "function-url.json")):                                  "",
+		`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`: "",
+		`{"Records":[{"eventSource":"aws:sqs"}]}`:                             "",
+		`{"target":"demo","group":"g","to":"latest"}`:                         "",
+		`[`: "",
+	} {
+		if got := Detect([]byte(in)); got != want {
+			t.Errorf("Detect(%.60q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestDecodeSNSSample(t *testing.T) {
+	alerts, err := Decode(read(t, "sns-cloudwatch-alarm.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 1 {
+		t.Fatalf("%d alerts", len(alerts))
+	}
+	a := alerts[0]
+	want := map[string]string{"Cluster Name": "demo-msk", "Consumer Group": "orders-etl", "Topic": "payments"}
+	if a.Source != "cloudwatch" || a.Name != "orders-etl-payments-lag-critical" || !a.Firing || a.State != "ALARM" ||
+		!reflect.DeepEqual(a.Labels, want) || a.Group() != "orders-etl" || a.Topic() != "payments" ||
+		a.Fields["MetricName"] != "SumOffsetLag" || a.Fields["Namespace"] != "AWS/Kafka" ||
+		a.ID != "arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-etl-payments-lag-critical@2026-11-21T19:03:10.114+0000" {
+		t.Fatalf("%+v", a)
+	}
+	for _, k := range []string{"AlarmName", "alarmName"} {
+		if v, _ := a.Lookup(k); v != a.Name {
+			t.Errorf("Lookup(%s) = %q", k, v)
+		}
+	}
+}
+
+func TestDecodeEventBridgeSample(t *testing.T) {
+	alerts, err := Decode(read(t, "eventbridge-cloudwatch-alarm.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := alerts[0]
+	if a.Name != "orders-etl-payments-lag-warning" || !a.Firing || a.Group() != "orders-etl" || a.Topic() != "payments" ||
+		a.Fields["AlarmName"] != a.Name || a.Fields["Region"] != "us-east-1" ||
+		a.ID != "arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-etl-payments-lag-warning@2026-11-21T19:04:40.989+0000" {
+		t.Fatalf("%+v", a)
+	}
+}
+
+// The alarm of aws-lambda-go's own test data: an EC2 metric (no consumer group), from
+// INSUFFICIENT_DATA to ALARM.
+const awsSample = `{"AlarmName": "EXAMPLE","AlarmDescription": "EXAMPLE","AWSAccountId": "123456789012","NewStateValue": "ALARM","NewStateReason": "Threshold Crossed","StateChangeTime": "2015-06-03T17:43:27.123+0000","Region": "EXAMPLE","AlarmArn": "arn:aws:cloudwatch:REGION:ACCOUNT_NUMBER:alarm:EXAMPLE","OldStateValue": "INSUFFICIENT_DATA","Trigger": {"MetricName": "NetworkOut","Namespace": "AWS/EC2","StatisticType": "Statistic","Statistic": "AVERAGE","Unit": "Bytes","Dimensions": [{"value": "TestInstance","name": "InstanceId"}],"Period": 60,"EvaluationPeriods": 1,"ComparisonOperator": "GreaterThanThreshold","Threshold": 0.0,"TreatMissingData": "- TreatMissingData:                    missing","EvaluateLowSampleCountPercentile": ""}}`
+
+func TestDecodeAlarmShapes(t *testing.T) {
+	a, err := DecodeAlarm([]byte(awsSample))
+	if err != nil || a.Group() != "" || a.Labels["InstanceId"] != "TestInstance" || !a.Firing {
+		t.Fatalf("%+v %v", a, err)
+	}
+	// Metric math alarms carry their dimensions in Trigger.Metrics.
+	mm := `{"AlarmName":"m","NewStateValue":"OK","Trigger":{"Metrics":[{"Id":"e1","Expression":"m1+m2"},{"Id":"m1","MetricStat":{"Metric":{"MetricName":"MaxOffsetLag","Namespace":"AWS/Kafka","Dimensions":[{"name":"Consumer Group","value":"billing"},{"name":"Topic","value":"orders"}]}}}]}}`
+	a, err = DecodeAlarm([]byte(mm))
+	if err != nil || a.Firing || a.State != "OK" || a.Group() != "billing" || a.Fields["MetricName"] != "MaxOffsetLag" {
+		t.Fatalf("%+v %v", a, err)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m1","Message":"Hello from SNS!"}}]}`: "SNS message m1: the message is not a CloudWatch alarm: the request body is not a JSON object; send the webhook JSON",
+		`{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m2","Message":"{\"a\":1}"}}]}`:       "SNS message m2: the message is not a CloudWatch alarm (it has no AlarmName or NewStateValue)",
+		`{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m3"}}, {"EventSource":"aws:sqs"}]}`:  "SNS message m3: the message is not a CloudWatch alarm: the request body is empty; send the webhook JSON",
+		`{"source":"aws.cloudwatch","detail-type":"CloudWatch Alarm State Change","detail":{}}`:        "the EventBridge event has no detail.alarmName or detail.state.value",
+		`{"source":"aws.events"}`: "the event is neither an SNS event nor an EventBridge CloudWatch Alarm State Change",
+	} {
+		if _, err := Decode([]byte(in)); err == nil || err.Error() != want {
+			t.Errorf("Decode(%.60q) = %v\nwant %s", in, err, want)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add(read(f, "sns-cloudwatch-alarm.json"))
+	f.Add(read(f, "eventbridge-cloudwatch-alarm.json"))
+	f.Add([]byte(`{"Records":[{"EventSource":"aws:sns","Sns":{"Message":"` + "{}" + `"}}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		alerts, err := Decode(b)
+		if err != nil {
+			return
+		}
+		for _, a := range alerts {
+			_ = a.Group()
+			_, _ = a.Lookup("AlarmName")
+		}
+	})
+}
