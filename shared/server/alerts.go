@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 
 	"offsetreset/shared/reset"
 	"offsetreset/shared/trigger/alert"
@@ -209,26 +208,21 @@ func writeJSONAnswer(w http.ResponseWriter, code int, v any) {
 	enc.Encode(v)
 }
 
-// cloudEyeClients holds a cloudeye.Client per service (SetCloudEye), so tests can inject the
-// certificate fetcher and allowlists.
-var cloudEyeClients sync.Map // *Service → *cloudeye.Client
-
-// SetCloudEye sets the SMN client of the cloudeye route (allowlists, fetcher). Without it the
-// client is built from OFFSETRESET_SMN_HOSTS (comma-separated host patterns, default
-// cloudeye.DefaultHosts) and OFFSETRESET_SMN_TOPIC_URNS (the topics whose signed messages are
-// accepted; unset = only the URL token authenticates).
-func (s *Service) SetCloudEye(c *cloudeye.Client) { cloudEyeClients.Store(s, c) }
-
+// cloudEye is the SMN client of the cloudeye route: Service.CloudEye, or one built once from
+// OFFSETRESET_SMN_HOSTS (comma-separated host patterns, default cloudeye.DefaultHosts) and
+// OFFSETRESET_SMN_TOPIC_URNS (the topics whose signed messages are accepted; unset = only the URL
+// token authenticates).
 func (s *Service) cloudEye() *cloudeye.Client {
-	if c, ok := cloudEyeClients.Load(s); ok {
-		return c.(*cloudeye.Client)
-	}
-	c := &cloudeye.Client{Topics: splitCommaList(os.Getenv("OFFSETRESET_SMN_TOPIC_URNS"))}
-	if h := splitCommaList(os.Getenv("OFFSETRESET_SMN_HOSTS")); len(h) > 0 {
-		c.Hosts = h
-	}
-	got, _ := cloudEyeClients.LoadOrStore(s, c)
-	return got.(*cloudeye.Client)
+	s.once.Do(func() {
+		if s.CloudEye != nil {
+			return
+		}
+		s.CloudEye = &cloudeye.Client{Topics: splitCommaList(os.Getenv("OFFSETRESET_SMN_TOPIC_URNS"))}
+		if h := splitCommaList(os.Getenv("OFFSETRESET_SMN_HOSTS")); len(h) > 0 {
+			s.CloudEye.Hosts = h
+		}
+	})
+	return s.CloudEye
 }
 
 func splitCommaList(s string) []string {

@@ -254,7 +254,7 @@ func TestCloudEyeSignature(t *testing.T) {
 	signer := newSMNSigner(t)
 	var fetched []string
 	topic := "urn:smn:cn-north-4:0a1b2c3d4e5f60718293a4b5c6d7e8f9:offsetreset-alarms"
-	f.svc.SetCloudEye(&cloudeye.Client{Topics: []string{topic}, Get: func(_ context.Context, u string) ([]byte, error) {
+	f.svc.CloudEye = (&cloudeye.Client{Topics: []string{topic}, Get: func(_ context.Context, u string) ([]byte, error) {
 		fetched = append(fetched, u)
 		if strings.Contains(u, "/smn/subscription/confirm") {
 			return []byte("ok"), nil

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"offsetreset/shared/reset"
@@ -117,11 +116,6 @@ func (s *Service) serveDingTalk(w http.ResponseWriter, r *http.Request) {
 // DingTalkPoster posts a reply to a session webhook.
 type DingTalkPoster func(ctx context.Context, sessionWebhook string, body []byte) error
 
-var dingTalkPosters sync.Map // *Service → DingTalkPoster
-
-// SetDingTalkPoster replaces how replies are posted to DingTalk session webhooks (tests).
-func (s *Service) SetDingTalkPoster(p DingTalkPoster) { dingTalkPosters.Store(s, p) }
-
 // dingTalkHosts are the hosts session webhooks may point at.
 var dingTalkHosts = []string{"oapi.dingtalk.com", "api.dingtalk.com"}
 
@@ -134,8 +128,8 @@ func (s *Service) dingTalkPost(ctx context.Context, hook string, reply any) erro
 	if err != nil {
 		return err
 	}
-	if p, ok := dingTalkPosters.Load(s); ok {
-		return p.(DingTalkPoster)(ctx, hook, body)
+	if s.DingTalkPost != nil {
+		return s.DingTalkPost(ctx, hook, body)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()

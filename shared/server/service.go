@@ -7,11 +7,13 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"offsetreset/shared/config"
 	"offsetreset/shared/notify"
 	"offsetreset/shared/reset"
+	"offsetreset/shared/trigger/cloudeye"
 )
 
 // Trigger kinds (the policy's words).
@@ -68,6 +70,13 @@ type Service struct {
 	Timeout time.Duration
 	// Notifier receives the outcome of schedule and alert resets; nil = none configured.
 	Notifier *notify.Notifier
+	// CloudEye verifies and confirms Huawei SMN messages (allowlists, certificate fetcher); built
+	// from the environment on first use when nil.
+	CloudEye *cloudeye.Client
+	// DingTalkPost posts chat replies to DingTalk session webhooks; an HTTPS POST when nil.
+	DingTalkPost DingTalkPoster
+
+	once sync.Once
 }
 
 func (s *Service) now() time.Time {

@@ -89,13 +89,13 @@ func newDemo(t *testing.T) *demoFix {
 	svc.Log = slog.New(slog.NewJSONHandler(f.audit, nil))
 	svc.Secrets = trSecrets
 	var mu sync.Mutex
-	svc.SetCloudEye(&cloudeye.Client{Get: func(_ context.Context, u string) ([]byte, error) {
+	svc.CloudEye = (&cloudeye.Client{Get: func(_ context.Context, u string) ([]byte, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		f.confirmed = append(f.confirmed, u)
 		return []byte("<html>subscription confirmed</html>"), nil
 	}})
-	svc.SetDingTalkPoster(func(_ context.Context, hook string, body []byte) error {
+	svc.DingTalkPost = (func(_ context.Context, hook string, body []byte) error {
 		mu.Lock()
 		defer mu.Unlock()
 		f.posted = append(f.posted, hook, string(body))
