@@ -5,15 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
+	"offsetreset/functions/lambda/lambdatest"
 	"offsetreset/shared/demo"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,58 +20,6 @@ import (
 	"offsetreset/shared/server"
 	"offsetreset/shared/trigger/samples"
 )
-
-// runtimeAPI is a small Lambda Runtime API: it hands out queued events on
-// GET /2018-06-01/runtime/invocation/next and collects what the function posts to
-// …/{id}/response and …/{id}/error (answering 202, as Lambda does).
-type runtimeAPI struct {
-	events  chan invocation
-	results chan invokeResult
-}
-
-type invocation struct {
-	id   string
-	body []byte
-}
-
-type invokeResult struct {
-	id      string
-	isError bool
-	body    []byte
-}
-
-func (r *runtimeAPI) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	const prefix = "/2018-06-01/runtime/"
-	path := strings.TrimPrefix(req.URL.Path, prefix)
-	switch {
-	case req.Method == http.MethodGet && path == "invocation/next":
-		select {
-		case ev := <-r.events:
-			w.Header().Set("Lambda-Runtime-Aws-Request-Id", ev.id)
-			w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(60*time.Second).UnixMilli(), 10))
-			w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:offsetreset")
-			w.Header().Set("Lambda-Runtime-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
-			w.Write(ev.body)
-		case <-req.Context().Done():
-		}
-	case req.Method == http.MethodPost && strings.HasPrefix(path, "invocation/"):
-		rest := strings.TrimPrefix(path, "invocation/")
-		id, kind, _ := strings.Cut(rest, "/")
-		body, _ := io.ReadAll(req.Body)
-		if kind != "response" && kind != "error" {
-			http.NotFound(w, req)
-			return
-		}
-		w.WriteHeader(http.StatusAccepted)
-		r.results <- invokeResult{id: id, isError: kind == "error", body: body}
-	case req.Method == http.MethodPost && path == "init/error":
-		body, _ := io.ReadAll(req.Body)
-		w.WriteHeader(http.StatusAccepted)
-		r.results <- invokeResult{id: "init", isError: true, body: body}
-	default:
-		http.NotFound(w, req)
-	}
-}
 
 // buildBootstrap builds the function as Lambda runs it (provided.al2023: a binary named bootstrap).
 func buildBootstrap(t *testing.T) string {
@@ -132,9 +77,8 @@ func TestBootstrap(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	api := &runtimeAPI{events: make(chan invocation), results: make(chan invokeResult)}
-	srv := httptest.NewServer(api)
-	defer srv.Close()
+	api := lambdatest.Start()
+	defer api.Close()
 
 	proc := exec.Command(bin)
 	var env []string
@@ -144,7 +88,7 @@ func TestBootstrap(t *testing.T) {
 		}
 	}
 	proc.Env = append(env,
-		"AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(srv.URL, "http://"),
+		"AWS_LAMBDA_RUNTIME_API="+api.Addr(),
 		"AWS_LAMBDA_FUNCTION_NAME=offsetreset",
 		"OFFSETRESET_CONFIG="+cfgPath,
 		"OFFSETRESET_API_TOKEN="+testSecrets.APIToken,
@@ -166,21 +110,21 @@ func TestBootstrap(t *testing.T) {
 	}()
 
 	n := 0
-	invoke := func(body []byte) invokeResult {
+	invoke := func(body []byte) lambdatest.Result {
 		t.Helper()
 		n++
 		id := fmt.Sprintf("req-%d", n)
 		select {
-		case api.events <- invocation{id: id, body: body}:
+		case api.Events <- lambdatest.Invocation{ID: id, Body: body}:
 		case err := <-exited:
 			t.Fatalf("the bootstrap exited: %v\n%s", err, logs.String())
 		case <-time.After(60 * time.Second):
 			t.Fatal("the bootstrap never asked for the next event")
 		}
 		select {
-		case r := <-api.results:
-			if r.id != id {
-				t.Fatalf("answer for %s, expected %s: %s", r.id, id, r.body)
+		case r := <-api.Results:
+			if r.ID != id {
+				t.Fatalf("answer for %s, expected %s: %s", r.ID, id, r.Body)
 			}
 			return r
 		case err := <-exited:
@@ -188,7 +132,7 @@ func TestBootstrap(t *testing.T) {
 		case <-time.After(60 * time.Second):
 			t.Fatal("no answer within 60 s")
 		}
-		return invokeResult{}
+		return lambdatest.Result{}
 	}
 	committed := func(group, topic string) map[int32]int64 {
 		c, err := k.Committed(ctx, group)
@@ -199,48 +143,48 @@ func TestBootstrap(t *testing.T) {
 	}
 	end := int64(demo.DemoMessages)
 
-	checks := map[string]func(r invokeResult){
-		"lambda/apigateway-v2-alertmanager.json": func(r invokeResult) {
+	checks := map[string]func(r lambdatest.Result){
+		"lambda/apigateway-v2-alertmanager.json": func(r lambdatest.Result) {
 			var resp httpResponse
 			var rep server.AlertReport
-			if r.isError || json.Unmarshal(r.body, &resp) != nil || resp.StatusCode != 200 || json.Unmarshal([]byte(resp.Body), &rep) != nil ||
+			if r.IsError || json.Unmarshal(r.Body, &resp) != nil || resp.StatusCode != 200 || json.Unmarshal([]byte(resp.Body), &rep) != nil ||
 				rep.Alerts[0].Rule != "lag-critical-skip" || rep.Alerts[0].Result.Status != reset.StatusApplied {
-				t.Fatalf("%s", r.body)
+				t.Fatalf("%s", r.Body)
 			}
 			if !all(committed("orders-etl", "orders"), end) {
 				t.Fatalf("orders-etl/orders %v", committed("orders-etl", "orders"))
 			}
 		},
-		"lambda/eventbridge-cloudwatch-alarm.json": func(r invokeResult) {
+		"lambda/eventbridge-cloudwatch-alarm.json": func(r lambdatest.Result) {
 			var rep server.AlertReport
-			if r.isError || json.Unmarshal(r.body, &rep) != nil || rep.Alerts[0].Result.Status != reset.StatusApplied {
-				t.Fatalf("%s", r.body)
+			if r.IsError || json.Unmarshal(r.Body, &rep) != nil || rep.Alerts[0].Result.Status != reset.StatusApplied {
+				t.Fatalf("%s", r.Body)
 			}
 			if !all(committed("orders-etl", "payments"), demo.OffsetAgo(6)) {
 				t.Fatalf("orders-etl/payments %v", committed("orders-etl", "payments"))
 			}
 		},
-		"lambda/function-url.json": func(r invokeResult) {
+		"lambda/function-url.json": func(r lambdatest.Result) {
 			var resp httpResponse
 			var res reset.Result
-			if r.isError || json.Unmarshal(r.body, &resp) != nil || resp.StatusCode != 200 || json.Unmarshal([]byte(resp.Body), &res) != nil ||
+			if r.IsError || json.Unmarshal(r.Body, &resp) != nil || resp.StatusCode != 200 || json.Unmarshal([]byte(resp.Body), &res) != nil ||
 				res.Status != reset.StatusPlanned || len(res.Partitions) != 9 {
-				t.Fatalf("%s", r.body)
+				t.Fatalf("%s", r.Body)
 			}
 		},
-		"lambda/schedule.json": func(r invokeResult) {
+		"lambda/schedule.json": func(r lambdatest.Result) {
 			var results []reset.Result
-			if r.isError || json.Unmarshal(r.body, &results) != nil || len(results) != 2 || results[0].Status != reset.StatusApplied || results[1].Status != reset.StatusPlanned {
-				t.Fatalf("%s", r.body)
+			if r.IsError || json.Unmarshal(r.Body, &results) != nil || len(results) != 2 || results[0].Status != reset.StatusApplied || results[1].Status != reset.StatusPlanned {
+				t.Fatalf("%s", r.Body)
 			}
 			if !all(committed("analytics-web", "clickstream"), end) || committed("billing", "orders")[0] != 20 {
 				t.Fatal("schedule")
 			}
 		},
-		"lambda/sns-cloudwatch-alarm.json": func(r invokeResult) {
+		"lambda/sns-cloudwatch-alarm.json": func(r lambdatest.Result) {
 			var rep server.AlertReport
-			if r.isError || json.Unmarshal(r.body, &rep) != nil || rep.Alerts[0].Result.Status != reset.StatusApplied {
-				t.Fatalf("%s", r.body)
+			if r.IsError || json.Unmarshal(r.Body, &rep) != nil || rep.Alerts[0].Result.Status != reset.StatusApplied {
+				t.Fatalf("%s", r.Body)
 			}
 			if !all(committed("orders-etl", "payments"), end) {
 				t.Fatalf("orders-etl/payments %v", committed("orders-etl", "payments"))
@@ -276,14 +220,14 @@ func TestBootstrap(t *testing.T) {
 		ErrorMessage string `json:"errorMessage"`
 		ErrorType    string `json:"errorType"`
 	}
-	if !r.isError || json.Unmarshal(r.body, &e) != nil || e.ErrorType != "ResetError" ||
+	if !r.IsError || json.Unmarshal(r.Body, &e) != nil || e.ErrorType != "ResetError" ||
 		e.ErrorMessage != `1 of 1 commands need attention: invalid nope/g: unknown target "nope"; configured targets: demo` {
-		t.Fatalf("%+v %s", r, r.body)
+		t.Fatalf("%+v %s", r, r.Body)
 	}
 	// The process keeps serving after an error.
 	r = invoke([]byte(`{"target":"demo","group":"billing","to":"latest","dryRun":true}`))
-	if r.isError || !strings.Contains(string(r.body), `"status":"planned"`) {
-		t.Fatalf("%s", r.body)
+	if r.IsError || !strings.Contains(string(r.Body), `"status":"planned"`) {
+		t.Fatalf("%s", r.Body)
 	}
 	// Audit lines went to stdout; no secret did.
 	out := logs.String()
