@@ -25,10 +25,14 @@ run:
 demo:
 	$(GO) run ./scripts/demo
 
-# Short fuzzing of every decoder (the seeds also run as part of make test).
+# Short fuzzing of every decoder (their seed corpora also run as part of make test).
+FUZZTIME ?= 20s
+FUZZ := FuzzDecodeCommands:./shared/reset FuzzParseTo:./shared/reset FuzzParse:./shared/trigger/chat \
+	FuzzDecode:./shared/trigger/alertmanager FuzzDecode:./shared/trigger/grafana FuzzDecode:./shared/trigger/cloudmonitor \
+	FuzzParseDimensions:./shared/trigger/cloudmonitor FuzzDecode:./shared/trigger/cloudeye FuzzDecode:./shared/trigger/cloudwatch \
+	FuzzDecode:./shared/trigger/slack FuzzDecode:./shared/trigger/dingtalk
 fuzz:
-	$(GO) test -run XXX -fuzz FuzzDecodeCommands -fuzztime 20s ./shared/reset
-	$(GO) test -run XXX -fuzz FuzzParseTo -fuzztime 20s ./shared/reset
+	@for f in $(FUZZ); do echo "== $$f"; $(GO) test -run XXX -fuzz "^$${f%%:*}$$" -fuzztime $(FUZZTIME) "$${f#*:}" || exit 1; done
 
 bench:
 	$(GO) test -run XXX -bench . -benchmem ./...

@@ -16,6 +16,7 @@ import (
 	"offsetreset/shared/config"
 	"offsetreset/shared/demo"
 	"offsetreset/shared/server"
+	"offsetreset/shared/trigger/cloudeye"
 )
 
 // demoSecrets are set for the embedded default when the variables are unset, so every route can
@@ -32,6 +33,7 @@ var demoSecrets = map[string]string{
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address (loopback by default: /invoke is unauthenticated here)")
 	cfgPath := flag.String("config", os.Getenv("OFFSETRESET_CONFIG"), "config file; empty = embedded demo backends")
+	policyPath := flag.String("policy", "", "with the embedded backends: take policy, alerts and notify from this file (e.g. events/demo.yaml)")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 
@@ -63,11 +65,37 @@ func main() {
 			}
 		}
 		banner = append(banner, "demo secrets: OFFSETRESET_API_TOKEN=demo-api-token (others: see functions/local/main.go)")
+		if *policyPath != "" {
+			p, err := config.Load(*policyPath)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "offsetreset:", err)
+				os.Exit(1)
+			}
+			cfg.Policy, cfg.Alerts, cfg.Notify, cfg.PolicySet = p.Policy, p.Alerts, p.Notify, p.PolicySet
+			if err := cfg.Check(); err != nil {
+				fmt.Fprintln(os.Stderr, "offsetreset: -policy", *policyPath+":", err)
+				os.Exit(1)
+			}
+			banner = append(banner, fmt.Sprintf("policy, %d alert rule(s) and %d notify sink(s) from %s", len(p.Alerts), len(p.Notify), *policyPath))
+		} else {
+			banner = append(banner, "no -policy: chat and alert triggers are denied (the default); try -policy events/demo.yaml")
+		}
 	}
 	svc, err := server.New(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "offsetreset:", err)
 		os.Exit(1)
+	}
+	if *cfgPath == "" {
+		// Nothing leaves the laptop in demo mode: SMN confirmations and DingTalk replies are logged.
+		svc.CloudEye = &cloudeye.Client{Get: func(_ context.Context, u string) ([]byte, error) {
+			slog.Info("demo: would GET (SMN subscription confirmation)", "url", u)
+			return nil, nil
+		}}
+		svc.DingTalkPost = func(_ context.Context, hook string, _ []byte) error {
+			slog.Info("demo: would post the reply to the DingTalk session webhook")
+			return nil
+		}
 	}
 	run.Serve(*addr, svc.Handler(server.Local), func(bound string) {
 		fmt.Printf("offsetreset listening on http://%s\n", bound)
