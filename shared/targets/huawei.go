@@ -1,3 +1,5 @@
+//go:build !no_huawei
+
 package targets
 
 import (
