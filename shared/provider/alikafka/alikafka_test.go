@@ -24,22 +24,13 @@ const (
 )
 
 // base is the time of the first demo message; message i of every partition is i minutes later.
-var base = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-
-type targets map[string]reset.Provider
-
-func (t targets) Provider(name string) (reset.Provider, error) {
-	if p, ok := t[name]; ok {
-		return p, nil
-	}
-	return nil, reset.Invalid("unknown target %q", name)
-}
+var base = aliyuntest.Base
 
 type env struct {
-	srv     *alikafkatest.Server
-	in      *alikafkatest.Instance
-	prov    *alikafka.Provider
-	planner *reset.Planner
+	*aliyuntest.Harness
+	srv  *alikafkatest.Server
+	in   *alikafkatest.Instance
+	prov *alikafka.Provider
 }
 
 // setup: topic orders (3 partitions) and payments (2), 100 and 50 messages per partition, one a
@@ -47,84 +38,43 @@ type env struct {
 func setup(t *testing.T) *env {
 	t.Helper()
 	srv := alikafkatest.Start()
-	t.Cleanup(srv.Close)
-	srv.AddKey(aliyuntest.Key{ID: ak, Secret: sk})
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", ak)
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", sk)
-	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "")
-	in := srv.Instance(instance, region)
-	minutes := func(_ int32, i int) time.Time { return base.Add(time.Duration(i) * time.Minute) }
-	in.AddTopic("orders", 3)
-	in.Produce("orders", 100, minutes)
-	in.AddTopic("payments", 2)
-	in.Produce("payments", 50, minutes)
-	in.AddTopic("unused", 1)
-	in.CommitAll("billing", "orders", func(p int32) int64 { return 10 + int64(p) })
-	in.CommitAll("billing", "payments", func(int32) int64 { return 5 })
-	p, err := alikafka.New("ali", config.Target{Provider: "alikafka", Region: region, Instance: instance, Endpoint: srv.URL, QPS: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prov := p.(*alikafka.Provider)
-	prov.API.Limiter.Backoff = time.Millisecond
-	prov.API.Limiter.MaxBackoff = 4 * time.Millisecond
-	return &env{srv: srv, in: in, prov: prov, planner: &reset.Planner{Targets: targets{"ali": prov}, Now: func() time.Time { return base.Add(2 * time.Hour) }}}
+	p := aliyuntest.Wire(t, srv.Server, aliyuntest.Key{ID: ak, Secret: sk}, alikafka.New, "ali", config.Target{Provider: "alikafka", Region: region, Instance: instance})
+	e := &env{Harness: aliyuntest.NewHarness(srv.Server, "ali", p, "billing"), srv: srv, in: srv.Instance(instance, region), prov: p.(*alikafka.Provider)}
+	aliyuntest.FastRetries(e.prov.API.Limiter)
+	minutes := func(_ int32, i int) time.Time { return aliyuntest.EveryMinute(i) }
+	e.in.AddTopic("orders", 3)
+	e.in.Produce("orders", 100, minutes)
+	e.in.AddTopic("payments", 2)
+	e.in.Produce("payments", 50, minutes)
+	e.in.AddTopic("unused", 1)
+	e.in.CommitAll("billing", "orders", func(p int32) int64 { return 10 + int64(p) })
+	e.in.CommitAll("billing", "payments", func(int32) int64 { return 5 })
+	return e
 }
 
-func (e *env) run(t *testing.T, cmd reset.Command) *reset.Result {
+// wantCommitted checks group billing's committed offsets on partitions of a topic.
+func (e *env) wantCommitted(t *testing.T, topic string, want map[int32]int64) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	return e.runCtx(ctx, cmd)
-}
-
-func (e *env) runCtx(ctx context.Context, cmd reset.Command) *reset.Result {
-	if cmd.Target == "" {
-		cmd.Target = "ali"
-	}
-	if cmd.Group == "" {
-		cmd.Group = "billing"
-	}
-	return e.planner.Run(ctx, cmd, reset.Options{})
-}
-
-func dump(r *reset.Result) string {
-	b, _ := json.MarshalIndent(r, "", "  ")
-	return string(b)
-}
-
-func wantStatus(t *testing.T, r *reset.Result, s reset.Status) {
-	t.Helper()
-	if r.Status != s {
-		t.Fatalf("status %s, want %s:\n%s", r.Status, s, dump(r))
-	}
-}
-
-func (e *env) committed(t *testing.T, topic string, p int32) int64 {
-	t.Helper()
-	c, ok := e.in.Committed("billing")[topic][p]
-	if !ok {
-		t.Fatalf("no committed offset for %s/%d", topic, p)
-	}
-	return c
-}
-
-func (e *env) updates() []aliyuntest.Call {
-	var out []aliyuntest.Call
-	for _, c := range e.srv.Calls() {
-		if c.Action == alikafkatest.UpdateConsumerOffset {
-			out = append(out, c)
+	got := e.in.Committed("billing")[topic]
+	for p, w := range want {
+		c, ok := got[p]
+		if !ok {
+			t.Fatalf("no committed offset for %s/%d", topic, p)
+		}
+		if c != w {
+			t.Errorf("%s/%d at %d, want %d", topic, p, c, w)
 		}
 	}
-	return out
 }
+
+func (e *env) updates() []aliyuntest.Call { return e.srv.CallsOf(alikafkatest.UpdateConsumerOffset) }
 
 func TestLatestAllTopicsIsOneGroupWideCall(t *testing.T) {
 	e := setup(t)
-	r := e.run(t, reset.Command{To: "latest", Reason: "skip backlog"})
-	wantStatus(t, r, reset.StatusApplied)
+	r := e.Run(reset.Command{To: "latest", Reason: "skip backlog"})
+	aliyuntest.WantStatus(t, r, reset.StatusApplied)
 	if len(r.Partitions) != 5 {
-		t.Fatalf("want 5 rows:\n%s", dump(r))
+		t.Fatalf("want 5 rows:\n%s", aliyuntest.Dump(r))
 	}
 	ups := e.updates()
 	if len(ups) != 1 {
@@ -133,11 +83,7 @@ func TestLatestAllTopicsIsOneGroupWideCall(t *testing.T) {
 	if _, ok := ups[0].Params["Topic"]; ok || ups[0].Params["Time"] != "-1" || ups[0].Params["ResetType"] != "timestamp" {
 		t.Fatalf("want Topic omitted, ResetType timestamp, Time -1: %v", ups[0].Params)
 	}
-	for p := range int32(3) {
-		if c := e.committed(t, "orders", p); c != 100 {
-			t.Errorf("orders/%d at %d, want 100", p, c)
-		}
-	}
+	e.wantCommitted(t, "orders", map[int32]int64{0: 100, 1: 100, 2: 100})
 	// skipped: orders 90+89+88, payments 45+45
 	if r.Skipped == nil || *r.Skipped != 357 {
 		t.Errorf("skipped %v, want 357", r.Skipped)
@@ -148,45 +94,34 @@ func TestLatestAllTopicsIsOneGroupWideCall(t *testing.T) {
 		}
 	}
 	if len(r.Undo) == 0 {
-		t.Fatalf("no undo:\n%s", dump(r))
+		t.Fatalf("no undo:\n%s", aliyuntest.Dump(r))
 	}
 	// The undo restores the before offsets exactly.
 	for _, u := range r.Undo {
-		wantStatus(t, e.run(t, u), reset.StatusApplied)
+		aliyuntest.WantStatus(t, e.Run(u), reset.StatusApplied)
 	}
-	if c := e.committed(t, "orders", 2); c != 12 {
-		t.Errorf("after undo orders/2 at %d, want 12", c)
-	}
-	if c := e.committed(t, "payments", 1); c != 5 {
-		t.Errorf("after undo payments/1 at %d, want 5", c)
-	}
+	e.wantCommitted(t, "orders", map[int32]int64{2: 12})
+	e.wantCommitted(t, "payments", map[int32]int64{1: 5})
 }
 
 func TestEarliestOneTopic(t *testing.T) {
 	e := setup(t)
 	e.in.Trim("orders", 0, 7)
-	r := e.run(t, reset.Command{Topics: []string{"orders"}, To: "earliest"})
-	wantStatus(t, r, reset.StatusApplied)
+	r := e.Run(reset.Command{Topics: []string{"orders"}, To: "earliest"})
+	aliyuntest.WantStatus(t, r, reset.StatusApplied)
 	ups := e.updates()
 	if len(ups) != 1 || ups[0].Params["Topic"] != "orders" || ups[0].Params["Time"] != "-2" {
 		t.Fatalf("want one call for orders with Time -2: %+v", ups)
 	}
-	if c := e.committed(t, "orders", 0); c != 7 {
-		t.Errorf("orders/0 at %d, want log start 7", c)
-	}
-	if c := e.committed(t, "orders", 1); c != 0 {
-		t.Errorf("orders/1 at %d, want 0", c)
-	}
-	if c := e.committed(t, "payments", 0); c != 5 {
-		t.Errorf("payments moved to %d", c)
-	}
+	e.wantCommitted(t, "orders", map[int32]int64{0: 7, 1: 0}) // 0: the log start
+	e.wantCommitted(t, "payments", map[int32]int64{0: 5})
 }
 
 func TestTimeAndAgoResolveOnTheService(t *testing.T) {
 	e := setup(t)
 	at := base.Add(42 * time.Minute)
-	r := e.run(t, reset.Command{Topics: []string{"orders", "payments"}, To: "time:" + at.Format(time.RFC3339)})
-	wantStatus(t, r, reset.StatusApplied)
+	r := e.Run(reset.Command{Topics: []string{"orders", "payments"}, To: "time:" + at.Format(time.RFC3339)})
+	aliyuntest.WantStatus(t, r, reset.StatusApplied)
 	ups := e.updates()
 	if len(ups) != 2 {
 		t.Fatalf("want one call per topic, got %d", len(ups))
@@ -196,9 +131,7 @@ func TestTimeAndAgoResolveOnTheService(t *testing.T) {
 			t.Errorf("call %v", u.Params)
 		}
 	}
-	if c := e.committed(t, "orders", 1); c != 42 {
-		t.Errorf("orders/1 at %d, want 42", c)
-	}
+	e.wantCommitted(t, "orders", map[int32]int64{1: 42})
 	for _, pr := range r.Partitions {
 		if pr.After == nil || *pr.After != 42 {
 			t.Errorf("row after %v, want 42 read back", pr.After)
@@ -207,27 +140,23 @@ func TestTimeAndAgoResolveOnTheService(t *testing.T) {
 
 	// ago:90m from base+2h is base+30m; payments has 50 messages, so 30.
 	e.srv.ResetCalls()
-	r = e.run(t, reset.Command{To: "ago:90m"})
-	wantStatus(t, r, reset.StatusApplied)
+	r = e.Run(reset.Command{To: "ago:90m"})
+	aliyuntest.WantStatus(t, r, reset.StatusApplied)
 	if ups := e.updates(); len(ups) != 1 || ups[0].Params["Time"] != fmt.Sprint(base.Add(30*time.Minute).UnixMilli()) {
 		t.Fatalf("want one group-wide call at base+30m: %+v", ups)
 	}
-	if c := e.committed(t, "payments", 1); c != 30 {
-		t.Errorf("payments/1 at %d, want 30", c)
-	}
+	e.wantCommitted(t, "payments", map[int32]int64{1: 30})
 	// A time after the last message means the log end.
-	r = e.run(t, reset.Command{Topics: []string{"payments"}, To: "time:" + base.Add(10*time.Hour).Format(time.RFC3339)})
-	wantStatus(t, r, reset.StatusApplied)
-	if c := e.committed(t, "payments", 0); c != 50 {
-		t.Errorf("payments/0 at %d, want log end 50", c)
-	}
+	r = e.Run(reset.Command{Topics: []string{"payments"}, To: "time:" + base.Add(10*time.Hour).Format(time.RFC3339)})
+	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	e.wantCommitted(t, "payments", map[int32]int64{0: 50})
 }
 
 func TestOffsetIsClampedAndWrittenExactly(t *testing.T) {
 	e := setup(t)
 	e.in.Trim("payments", 1, 20)
-	r := e.run(t, reset.Command{To: "offset:15"})
-	wantStatus(t, r, reset.StatusApplied)
+	r := e.Run(reset.Command{To: "offset:15"})
+	aliyuntest.WantStatus(t, r, reset.StatusApplied)
 	ups := e.updates()
 	if len(ups) != 2 {
 		t.Fatalf("want one offset call per topic, got %d", len(ups))
@@ -237,27 +166,19 @@ func TestOffsetIsClampedAndWrittenExactly(t *testing.T) {
 			t.Errorf("call %v", u.Params)
 		}
 	}
-	if c := e.committed(t, "payments", 1); c != 20 {
-		t.Errorf("payments/1 at %d, want 20 (clamped to the log start)", c)
-	}
-	if c := e.committed(t, "orders", 2); c != 15 {
-		t.Errorf("orders/2 at %d, want 15", c)
-	}
-	if !strings.Contains(strings.Join(r.Notes, "\n"), "clamped") {
-		t.Errorf("no clamping note: %v", r.Notes)
-	}
+	e.wantCommitted(t, "payments", map[int32]int64{1: 20}) // clamped to the log start
+	e.wantCommitted(t, "orders", map[int32]int64{2: 15})
+	aliyuntest.WantNote(t, r, "clamped")
 	// Beyond the end is clamped to the end.
-	r = e.run(t, reset.Command{Topics: []string{"orders"}, To: "offset:100000"})
-	wantStatus(t, r, reset.StatusApplied)
-	if c := e.committed(t, "orders", 0); c != 100 {
-		t.Errorf("orders/0 at %d, want 100", c)
-	}
+	r = e.Run(reset.Command{Topics: []string{"orders"}, To: "offset:100000"})
+	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	e.wantCommitted(t, "orders", map[int32]int64{0: 100})
 }
 
 func TestShiftOnAPartitionSubset(t *testing.T) {
 	e := setup(t)
-	r := e.run(t, reset.Command{Topics: []string{"orders"}, Partitions: []int32{0, 2}, To: "shift:-5"})
-	wantStatus(t, r, reset.StatusApplied)
+	r := e.Run(reset.Command{Topics: []string{"orders"}, Partitions: []int32{0, 2}, To: "shift:-5"})
+	aliyuntest.WantStatus(t, r, reset.StatusApplied)
 	ups := e.updates()
 	if len(ups) != 1 || ups[0].Params["Topic"] != "orders" || ups[0].Params["ResetType"] != "offset" {
 		t.Fatalf("want one offset call for orders: %+v", ups)
@@ -266,12 +187,7 @@ func TestShiftOnAPartitionSubset(t *testing.T) {
 	if err := json.Unmarshal([]byte(ups[0].Params["Offsets"]), &offs); err != nil || len(offs) != 2 {
 		t.Fatalf("Offsets %q: %v", ups[0].Params["Offsets"], err)
 	}
-	want := map[int32]int64{0: 5, 1: 11, 2: 7}
-	for p, w := range want {
-		if c := e.committed(t, "orders", p); c != w {
-			t.Errorf("orders/%d at %d, want %d", p, c, w)
-		}
-	}
+	e.wantCommitted(t, "orders", map[int32]int64{0: 5, 1: 11, 2: 7})
 	if r.Skipped == nil || *r.Skipped != -10 {
 		t.Errorf("skipped %v, want -10", r.Skipped)
 	}
@@ -279,49 +195,32 @@ func TestShiftOnAPartitionSubset(t *testing.T) {
 
 func TestLatestOnAPartitionSubsetWritesOffsets(t *testing.T) {
 	e := setup(t)
-	r := e.run(t, reset.Command{Topics: []string{"orders"}, Partitions: []int32{1}, To: "latest"})
-	wantStatus(t, r, reset.StatusApplied)
+	r := e.Run(reset.Command{Topics: []string{"orders"}, Partitions: []int32{1}, To: "latest"})
+	aliyuntest.WantStatus(t, r, reset.StatusApplied)
 	ups := e.updates()
 	if len(ups) != 1 || ups[0].Params["ResetType"] != "offset" || !strings.Contains(ups[0].Params["Offsets"], `"Offset":"100"`) {
 		t.Fatalf("want an offset call with 100: %+v", ups)
 	}
-	if c := e.committed(t, "orders", 0); c != 10 {
-		t.Errorf("orders/0 moved to %d", c)
-	}
-	if c := e.committed(t, "orders", 1); c != 100 {
-		t.Errorf("orders/1 at %d, want 100", c)
-	}
+	e.wantCommitted(t, "orders", map[int32]int64{0: 10, 1: 100})
 }
 
 func TestTimeOnAPartitionSubsetIsInvalid(t *testing.T) {
 	e := setup(t)
-	r := e.run(t, reset.Command{Topics: []string{"orders"}, Partitions: []int32{1}, To: "ago:1h"})
-	wantStatus(t, r, reset.StatusInvalid)
+	r := e.Run(reset.Command{Topics: []string{"orders"}, Partitions: []int32{1}, To: "ago:1h"})
+	aliyuntest.WantStatus(t, r, reset.StatusInvalid)
 	if r.Error != alikafka.TimeSubsetInvalid {
 		t.Errorf("error %q", r.Error)
 	}
-	if n := len(e.updates()); n != 0 {
-		t.Errorf("%d writes", n)
-	}
-	if c := e.committed(t, "orders", 1); c != 11 {
-		t.Errorf("orders/1 moved to %d", c)
-	}
+	e.WantCalls(t, alikafkatest.UpdateConsumerOffset, 0)
+	e.wantCommitted(t, "orders", map[int32]int64{1: 11})
 }
 
 func TestDryRunChangesNothing(t *testing.T) {
 	for _, to := range []string{"latest", "earliest", "offset:3", "shift:+4", "time:2026-05-01T08:30:00+08:00", "ago:1h"} {
 		t.Run(to, func(t *testing.T) {
 			e := setup(t)
-			before := e.in.Committed("billing")
-			r := e.run(t, reset.Command{To: to, DryRun: true})
-			wantStatus(t, r, reset.StatusPlanned)
-			if n := len(e.updates()); n != 0 {
-				t.Fatalf("%d writes in a dry run", n)
-			}
-			after := e.in.Committed("billing")
-			if fmt.Sprint(before) != fmt.Sprint(after) {
-				t.Fatalf("state changed: %v → %v", before, after)
-			}
+			r := e.WantDryRun(t, reset.Command{To: to}, func() any { return e.in.Committed("billing") })
+			e.WantCalls(t, alikafkatest.UpdateConsumerOffset, 0)
 			for _, pr := range r.Partitions {
 				if pr.Status != reset.StatusPlanned && pr.Status != reset.StatusUnchanged {
 					t.Errorf("row %+v", pr)
@@ -336,98 +235,73 @@ func TestOnlineConsumersAreRefused(t *testing.T) {
 	e.in.SetOnline("billing", "consumer-1")
 	before := e.in.Committed("billing")
 	for _, cmd := range []reset.Command{{To: "latest"}, {Topics: []string{"orders", "payments"}, To: "offset:1"}} {
-		r := e.run(t, cmd)
-		wantStatus(t, r, reset.StatusRefused)
-		if r.RefusedBy != "guard" || !strings.Contains(r.Error, "online") || !strings.Contains(r.Error, "stop the consumers") {
+		r := e.Run(cmd)
+		aliyuntest.WantError(t, r, reset.StatusRefused, "online", "stop the consumers")
+		if r.RefusedBy != "guard" {
 			t.Errorf("refusal %q by %q", r.Error, r.RefusedBy)
 		}
 	}
 	if fmt.Sprint(before) != fmt.Sprint(e.in.Committed("billing")) {
 		t.Fatal("a refused reset changed offsets")
 	}
-	// Only the first topic was tried: a refusal stops the rest.
-	if n := len(e.updates()); n != 2 {
-		t.Errorf("%d UpdateConsumerOffset calls, want 2 (one per command)", n)
-	}
+	// Only the first topic was tried: a refusal stops the rest (one call per command).
+	e.WantCalls(t, alikafkatest.UpdateConsumerOffset, 2)
 }
 
 func TestThrottledThreeTimesThenApplied(t *testing.T) {
 	e := setup(t)
-	e.srv.Inject(aliyuntest.Fault{Action: alikafkatest.UpdateConsumerOffset, Kind: aliyuntest.Throttle, Times: 3})
-	r := e.run(t, reset.Command{To: "latest"})
-	wantStatus(t, r, reset.StatusApplied)
-	if n := len(e.updates()); n != 4 {
-		t.Errorf("%d UpdateConsumerOffset calls, want 4", n)
-	}
-	if !strings.Contains(strings.Join(r.Notes, "\n"), "succeeded after 3 retries (Throttling.User)") {
-		t.Errorf("retries not in notes: %v", r.Notes)
-	}
-	if c := e.committed(t, "orders", 0); c != 100 {
-		t.Errorf("orders/0 at %d", c)
-	}
+	e.ThrottledThenApplied(t, alikafkatest.UpdateConsumerOffset, 3, reset.Command{To: "latest"})
+	e.wantCommitted(t, "orders", map[int32]int64{0: 100})
 }
 
 func TestThrottledPastTheDeadlineFails(t *testing.T) {
 	e := setup(t)
-	e.prov.API.Limiter.Backoff = 40 * time.Millisecond
-	e.prov.API.Limiter.MaxBackoff = 80 * time.Millisecond
-	e.prov.API.Limiter.MaxAttempts = 1000
-	e.srv.Inject(aliyuntest.Fault{Action: alikafkatest.GetConsumerProgress, Kind: aliyuntest.Throttle, Times: -1})
-	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
-	defer cancel()
-	r := e.runCtx(ctx, reset.Command{To: "latest"})
-	wantStatus(t, r, reset.StatusFailed)
-	if !strings.Contains(r.Error, "Throttling.User") || !strings.Contains(r.Error, "deadline") {
-		t.Errorf("error %q", r.Error)
-	}
+	r := e.ThrottledPastDeadline(t, e.prov.API.Limiter, alikafkatest.GetConsumerProgress, reset.Command{To: "latest"})
+	aliyuntest.WantError(t, r, reset.StatusFailed, "deadline")
 	if n := e.srv.Count(alikafkatest.GetConsumerProgress); n < 2 {
 		t.Errorf("only %d attempts", n)
 	}
 }
 
 func TestServerErrorsAndUnreadableAnswers(t *testing.T) {
-	t.Run("5xx retried", func(t *testing.T) {
-		e := setup(t)
-		e.srv.Inject(aliyuntest.Fault{Action: alikafkatest.GetTopicStatus, Kind: aliyuntest.Unavailable, Times: 2})
-		r := e.run(t, reset.Command{To: "latest", DryRun: true})
-		wantStatus(t, r, reset.StatusPlanned)
-		if !strings.Contains(strings.Join(r.Notes, "\n"), "ServiceUnavailable") {
-			t.Errorf("notes %v", r.Notes)
-		}
-	})
-	t.Run("numeric code does not crash", func(t *testing.T) {
-		e := setup(t)
-		e.srv.Inject(aliyuntest.Fault{Action: alikafkatest.GetConsumerProgress, Kind: aliyuntest.NumericCode, Times: 1})
-		r := e.run(t, reset.Command{To: "latest", DryRun: true})
-		wantStatus(t, r, reset.StatusPlanned)
-		if !strings.Contains(strings.Join(r.Notes, "\n"), "retries (500)") {
-			t.Errorf("notes %v", r.Notes)
-		}
-	})
-	t.Run("malformed JSON", func(t *testing.T) {
-		e := setup(t)
-		e.srv.Inject(aliyuntest.Fault{Action: alikafkatest.GetConsumerProgress, Kind: aliyuntest.Malformed, Times: 1})
-		r := e.run(t, reset.Command{To: "latest"})
-		wantStatus(t, r, reset.StatusFailed)
-		if !strings.Contains(r.Error, "not the JSON") {
-			t.Errorf("error %q", r.Error)
-		}
-	})
-	t.Run("slow answer times out and is retried", func(t *testing.T) {
-		e := setup(t)
-		e.prov.API.Timeout = 150 * time.Millisecond
-		e.srv.Inject(aliyuntest.Fault{Action: alikafkatest.GetConsumerProgress, Kind: aliyuntest.Slow, Delay: 3 * time.Second, Times: 1})
-		r := e.run(t, reset.Command{To: "latest", DryRun: true})
-		wantStatus(t, r, reset.StatusPlanned)
-		if !strings.Contains(strings.Join(r.Notes, "\n"), "(timeout)") {
-			t.Errorf("notes %v", r.Notes)
-		}
-	})
+	for _, c := range []struct {
+		name  string
+		fault aliyuntest.Fault
+		// timeout, when set, bounds one attempt.
+		timeout time.Duration
+		dryRun  bool
+		status  reset.Status
+		// note is in the result's notes; error in its error.
+		note  string
+		error []string
+	}{
+		{name: "5xx retried", fault: aliyuntest.Fault{Action: alikafkatest.GetTopicStatus, Kind: aliyuntest.Unavailable, Times: 2},
+			dryRun: true, status: reset.StatusPlanned, note: "ServiceUnavailable"},
+		{name: "numeric code does not crash", fault: aliyuntest.Fault{Action: alikafkatest.GetConsumerProgress, Kind: aliyuntest.NumericCode, Times: 1},
+			dryRun: true, status: reset.StatusPlanned, note: "retries (500)"},
+		{name: "malformed JSON", fault: aliyuntest.Fault{Action: alikafkatest.GetConsumerProgress, Kind: aliyuntest.Malformed, Times: 1},
+			status: reset.StatusFailed, error: []string{"not the JSON"}},
+		{name: "slow answer times out and is retried", fault: aliyuntest.Fault{Action: alikafkatest.GetConsumerProgress, Kind: aliyuntest.Slow, Delay: 3 * time.Second, Times: 1},
+			timeout: 150 * time.Millisecond, dryRun: true, status: reset.StatusPlanned, note: "(timeout)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := setup(t)
+			if c.timeout != 0 {
+				e.prov.API.Timeout = c.timeout
+			}
+			e.srv.Inject(c.fault)
+			r := e.Run(reset.Command{To: "latest", DryRun: c.dryRun})
+			aliyuntest.WantError(t, r, c.status, c.error...)
+			if c.note != "" {
+				aliyuntest.WantNote(t, r, c.note)
+			}
+		})
+	}
 	t.Run("one topic fails, the other is applied", func(t *testing.T) {
 		e := setup(t)
 		e.srv.Inject(aliyuntest.Fault{Action: alikafkatest.UpdateConsumerOffset, Kind: aliyuntest.Unavailable, Times: -1, Match: map[string]string{"Topic": "payments"}})
-		r := e.run(t, reset.Command{Topics: []string{"orders", "payments"}, To: "latest"})
-		wantStatus(t, r, reset.StatusPartial)
+		r := e.Run(reset.Command{Topics: []string{"orders", "payments"}, To: "latest"})
+		aliyuntest.WantStatus(t, r, reset.StatusPartial)
 		for _, pr := range r.Partitions {
 			want := reset.StatusApplied
 			if pr.Topic == "payments" {
@@ -437,101 +311,81 @@ func TestServerErrorsAndUnreadableAnswers(t *testing.T) {
 				t.Errorf("%s/%d is %s, want %s (%s)", pr.Topic, pr.Partition, pr.Status, want, pr.Error)
 			}
 		}
-		if c := e.committed(t, "orders", 0); c != 100 {
-			t.Errorf("orders/0 at %d", c)
-		}
-		if c := e.committed(t, "payments", 0); c != 5 {
-			t.Errorf("payments/0 moved to %d", c)
-		}
+		e.wantCommitted(t, "orders", map[int32]int64{0: 100})
+		e.wantCommitted(t, "payments", map[int32]int64{0: 5})
 	})
 }
 
 func TestCredentials(t *testing.T) {
-	t.Run("wrong secret", func(t *testing.T) {
-		e := setup(t)
-		t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "not-the-secret")
-		r := e.run(t, reset.Command{To: "latest"})
-		wantStatus(t, r, reset.StatusFailed)
-		if !strings.Contains(r.Error, "authentication failed") || !strings.Contains(r.Error, "SignatureDoesNotMatch") {
-			t.Errorf("error %q", r.Error)
-		}
-		if strings.Contains(r.Error, "not-the-secret") {
-			t.Error("the secret leaked into the error")
-		}
-	})
-	t.Run("unknown key", func(t *testing.T) {
-		e := setup(t)
-		t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI-nobody")
-		r := e.run(t, reset.Command{To: "latest"})
-		wantStatus(t, r, reset.StatusFailed)
-		if !strings.Contains(r.Error, "authentication failed") || !strings.Contains(r.Error, "InvalidAccessKeyId.NotFound") {
-			t.Errorf("error %q", r.Error)
-		}
-		if n := e.srv.Count(""); n != 1 {
-			t.Errorf("authentication failures must not be retried: %d calls", n)
-		}
-	})
-	t.Run("RAM permission missing", func(t *testing.T) {
-		e := setup(t)
-		e.srv.Inject(aliyuntest.Fault{Action: alikafkatest.UpdateConsumerOffset, Kind: aliyuntest.Forbidden})
-		r := e.run(t, reset.Command{To: "latest"})
-		wantStatus(t, r, reset.StatusFailed)
-		if !strings.Contains(r.Error, "grant it alikafka:UpdateGroup") || !strings.Contains(r.Error, "Forbidden.RAM") {
-			t.Errorf("error %q", r.Error)
-		}
-		if n := len(e.updates()); n != 1 {
-			t.Errorf("a 403 was retried: %d calls", n)
-		}
-	})
-	t.Run("no credentials", func(t *testing.T) {
-		e := setup(t)
-		t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "")
-		r := e.run(t, reset.Command{To: "latest"})
-		wantStatus(t, r, reset.StatusFailed)
-		if !strings.Contains(r.Error, "ALIBABA_CLOUD_ACCESS_KEY_ID") {
-			t.Errorf("error %q", r.Error)
-		}
-	})
+	for _, c := range []struct {
+		name string
+		// env overrides the test's credentials in the environment.
+		env   map[string]string
+		fault *aliyuntest.Fault
+		error []string
+		check func(t *testing.T, e *env, r *reset.Result)
+	}{
+		{name: "wrong secret", env: map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "not-the-secret"},
+			error: []string{"authentication failed", "SignatureDoesNotMatch"},
+			check: func(t *testing.T, _ *env, r *reset.Result) {
+				if strings.Contains(r.Error, "not-the-secret") {
+					t.Error("the secret leaked into the error")
+				}
+			}},
+		{name: "unknown key", env: map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI-nobody"},
+			error: []string{"authentication failed", "InvalidAccessKeyId.NotFound"},
+			// Authentication failures are not retried.
+			check: func(t *testing.T, e *env, _ *reset.Result) { e.WantCalls(t, "", 1) }},
+		{name: "RAM permission missing", fault: &aliyuntest.Fault{Action: alikafkatest.UpdateConsumerOffset, Kind: aliyuntest.Forbidden},
+			error: []string{"grant it alikafka:UpdateGroup", "Forbidden.RAM"},
+			// A 403 is not retried.
+			check: func(t *testing.T, e *env, _ *reset.Result) { e.WantCalls(t, alikafkatest.UpdateConsumerOffset, 1) }},
+		{name: "no credentials", env: map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": ""},
+			error: []string{"ALIBABA_CLOUD_ACCESS_KEY_ID"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := setup(t)
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			if c.fault != nil {
+				e.srv.Inject(*c.fault)
+			}
+			r := e.Run(reset.Command{To: "latest"})
+			aliyuntest.WantError(t, r, reset.StatusFailed, c.error...)
+			if c.check != nil {
+				c.check(t, e, r)
+			}
+		})
+	}
 	t.Run("per-request STS credentials win over the environment", func(t *testing.T) {
 		e := setup(t)
 		e.srv.AddKey(aliyuntest.Key{ID: "STS.role", Secret: "sts-secret", Token: "sts-token"})
 		t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "wrong")
 		ctx := credentials.WithAlibaba(context.Background(), credentials.Alibaba{AccessKeyID: "STS.role", AccessKeySecret: "sts-secret", SecurityToken: "sts-token"})
-		r := e.runCtx(ctx, reset.Command{To: "latest", DryRun: true})
-		wantStatus(t, r, reset.StatusPlanned)
+		r := e.RunCtx(ctx, reset.Command{To: "latest", DryRun: true})
+		aliyuntest.WantStatus(t, r, reset.StatusPlanned)
 		ctx = credentials.WithAlibaba(context.Background(), credentials.Alibaba{AccessKeyID: "STS.role", AccessKeySecret: "sts-secret"})
-		r = e.runCtx(ctx, reset.Command{To: "latest", DryRun: true})
-		wantStatus(t, r, reset.StatusFailed)
-		if !strings.Contains(r.Error, "authentication failed") {
-			t.Errorf("error %q", r.Error)
-		}
+		r = e.RunCtx(ctx, reset.Command{To: "latest", DryRun: true})
+		aliyuntest.WantError(t, r, reset.StatusFailed, "authentication failed")
 	})
 }
 
 func TestTwoThousandPartitionsPlanInTwoCalls(t *testing.T) {
 	e := setup(t)
 	e.in.AddTopic("big", 2000)
-	e.in.Produce("big", 5, func(_ int32, i int) time.Time { return base.Add(time.Duration(i) * time.Minute) })
+	e.in.Produce("big", 5, func(_ int32, i int) time.Time { return aliyuntest.EveryMinute(i) })
 	e.in.CommitAll("wide", "big", func(int32) int64 { return 1 })
-	e.srv.ResetCalls()
-	r := e.run(t, reset.Command{Group: "wide", To: "shift:+2", DryRun: true})
-	wantStatus(t, r, reset.StatusPlanned)
+	r := e.WantPlanCalls(t, reset.Command{Group: "wide", To: "shift:+2"}, 2) // GetConsumerProgress, GetTopicStatus
 	if len(r.Partitions) != 2000 {
 		t.Fatalf("%d rows", len(r.Partitions))
 	}
-	if n := e.srv.Count(""); n != 2 {
-		t.Fatalf("planning took %d calls, want 2 (GetConsumerProgress, GetTopicStatus)", n)
-	}
 	e.srv.ResetCalls()
-	r = e.run(t, reset.Command{Group: "wide", To: "shift:+2"})
-	wantStatus(t, r, reset.StatusApplied)
-	want := (2000 + alikafka.MaxOffsetsPerCall - 1) / alikafka.MaxOffsetsPerCall
-	if n := e.srv.Count(alikafkatest.UpdateConsumerOffset); n != want {
-		t.Errorf("%d writes, want %d", n, want)
-	}
-	if n := e.srv.Count(""); n != want+4 {
-		t.Errorf("%d calls in all, want %d (plan 2, write %d, read back 2)", n, want+4, want)
-	}
+	r = e.Run(reset.Command{Group: "wide", To: "shift:+2"})
+	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	writes := (2000 + alikafka.MaxOffsetsPerCall - 1) / alikafka.MaxOffsetsPerCall
+	e.WantCalls(t, alikafkatest.UpdateConsumerOffset, writes)
+	e.WantCalls(t, "", writes+4) // plan 2, write, read back 2
 	if c := e.in.Committed("wide")["big"][1999]; c != 3 {
 		t.Errorf("big/1999 at %d, want 3", c)
 	}
@@ -539,19 +393,11 @@ func TestTwoThousandPartitionsPlanInTwoCalls(t *testing.T) {
 
 func TestUnknownNames(t *testing.T) {
 	e := setup(t)
-	r := e.run(t, reset.Command{Group: "nobody", To: "latest"})
-	wantStatus(t, r, reset.StatusInvalid)
-	if !strings.Contains(r.Error, `group "nobody" was not found`) {
-		t.Errorf("error %q", r.Error)
-	}
-	r = e.run(t, reset.Command{Topics: []string{"nothere"}, To: "latest"})
-	wantStatus(t, r, reset.StatusInvalid)
-	if !strings.Contains(r.Error, `topic "nothere" does not exist`) {
-		t.Errorf("error %q", r.Error)
-	}
+	aliyuntest.WantError(t, e.Run(reset.Command{Group: "nobody", To: "latest"}), reset.StatusInvalid, `group "nobody" was not found`)
+	aliyuntest.WantError(t, e.Run(reset.Command{Topics: []string{"nothere"}, To: "latest"}), reset.StatusInvalid, `topic "nothere" does not exist`)
 	// A topic the group never committed on plans with unknown before offsets.
-	r = e.run(t, reset.Command{Topics: []string{"unused"}, To: "earliest", DryRun: true})
-	wantStatus(t, r, reset.StatusPlanned)
+	r := e.Run(reset.Command{Topics: []string{"unused"}, To: "earliest", DryRun: true})
+	aliyuntest.WantStatus(t, r, reset.StatusPlanned)
 	if r.Partitions[0].Before != nil {
 		t.Errorf("before %v", *r.Partitions[0].Before)
 	}

@@ -129,24 +129,7 @@ func (p *Provider) Snapshot(ctx context.Context, q reset.Query) (*reset.Snapshot
 // Type 1 at that time, placed within the topic's time range first (the API refuses times
 // outside it): before the oldest message means the oldest, after the newest means latest.
 func (p *Provider) Apply(ctx context.Context, a *reset.Apply) ([]reset.Outcome, error) {
-	out := make([]reset.Outcome, len(a.Moves))
-	done := 0
-	var first error
-	for i, m := range a.Moves {
-		err := p.resetTopic(ctx, a, m.Topic)
-		if err == nil {
-			done++
-			continue
-		}
-		if first == nil {
-			first = err
-		}
-		out[i].Err = err
-	}
-	if done == 0 && first != nil {
-		return nil, first
-	}
-	return out, nil
+	return aliyun.EachTopic(a.Moves, func(topic string) error { return p.resetTopic(ctx, a, topic) })
 }
 
 func (p *Provider) resetTopic(ctx context.Context, a *reset.Apply, topic string) error {

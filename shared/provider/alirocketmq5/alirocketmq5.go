@@ -218,25 +218,13 @@ func (p *Provider) Apply(ctx context.Context, a *reset.Apply) ([]reset.Outcome, 
 		return nil, reset.Invalid("alirocketmq5 targets cannot be reset to %s: %s", a.To.Form, Describe)
 	}
 	raw, _ := json.Marshal(body)
-	out := make([]reset.Outcome, len(a.Moves))
-	done := 0
-	var first error
-	for i, m := range a.Moves {
-		_, err := p.do(ctx, call("ResetConsumeOffset", "of group "+a.Group+" on topic "+m.Topic), http.MethodPatch,
+	return aliyun.EachTopic(a.Moves, func(topic string) error {
+		_, err := p.do(ctx, call("ResetConsumeOffset", "of group "+a.Group+" on topic "+topic), http.MethodPatch,
 			"/instances/[instanceId]/consumerGroups/[consumerGroupId]/consumeOffsets/[topicName]",
-			map[string]string{"instanceId": p.instance, "consumerGroupId": a.Group, "topicName": m.Topic}, nil, raw)
-		if err == nil {
-			done++
-			continue
+			map[string]string{"instanceId": p.instance, "consumerGroupId": a.Group, "topicName": topic}, nil, raw)
+		if err != nil {
+			return p.notFound(err, "Topic", topic)
 		}
-		err = p.notFound(err, "Topic", m.Topic)
-		if first == nil {
-			first = err
-		}
-		out[i].Err = err
-	}
-	if done == 0 && first != nil {
-		return nil, first
-	}
-	return out, nil
+		return nil
+	})
 }

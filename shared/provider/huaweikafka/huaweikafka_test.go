@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -27,32 +28,20 @@ const (
 // base is the timestamp of the first message of every test partition; one message per second.
 var base = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 
-type targets map[string]reset.Provider
-
-func (t targets) Provider(name string) (reset.Provider, error) {
-	if p, ok := t[name]; ok {
-		return p, nil
-	}
-	return nil, reset.Invalid("unknown target %q", name)
-}
-
 type env struct {
-	t       testing.TB
-	emu     *huaweikafkatest.Kafka
-	p       *huaweikafka.Provider
-	planner *reset.Planner
+	*huaweicloudtest.Harness
+	emu *huaweikafkatest.Kafka
+	p   *huaweikafka.Provider
 }
 
 // setup starts an emulator with two topics and groups billing (empty, with commits) and dashboard
 // (one live member), and a provider pointed at it through the SDK.
 func setup(t testing.TB, mod func(*config.Target)) *env {
 	t.Helper()
-	t.Setenv("HUAWEICLOUD_SDK_AK", ak)
-	t.Setenv("HUAWEICLOUD_SDK_SK", sk)
-	t.Setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", "")
 	emu := huaweikafkatest.Start(project, instance)
-	t.Cleanup(emu.Close)
-	emu.AddKey(ak, sk)
+	p := huaweicloudtest.Wire(t, emu.Server, ak, sk, huaweikafka.New, "hw", config.Target{Provider: "huaweikafka", Project: project, Instance: instance, QPS: 200, Concurrency: 8}, mod)
+	e := &env{Harness: huaweicloudtest.NewHarness(emu.Server, "hw", p, nil), emu: emu, p: p.(*huaweikafka.Provider)}
+	huaweicloudtest.FastRetries(e.p.Cloud.Limiter)
 	part := func(start, end int64) huaweikafkatest.Partition {
 		return huaweikafkatest.Partition{Start: start, End: end, First: base, Step: 1000}
 	}
@@ -66,29 +55,7 @@ func setup(t testing.TB, mod func(*config.Target)) *env {
 	emu.Commit("dashboard", "orders", 0, 10)
 	emu.Join("dashboard", huaweikafkatest.Member{ID: "consumer-1-6f1c", ClientID: "consumer-1", Host: "/10.0.0.5",
 		Assignment: map[string][]int32{"orders": {0, 1, 2}}})
-
-	tgt := config.Target{Provider: "huaweikafka", Endpoint: emu.URL, Project: project, Instance: instance, QPS: 200, Concurrency: 8}
-	if mod != nil {
-		mod(&tgt)
-	}
-	prov, err := huaweikafka.New("hw", tgt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := prov.(*huaweikafka.Provider)
-	p.Cloud.Limiter.Backoff = time.Millisecond
-	p.Cloud.Limiter.MaxBackoff = 5 * time.Millisecond
-	return &env{t: t, emu: emu, p: p, planner: &reset.Planner{Targets: targets{"hw": p}}}
-}
-
-func (e *env) run(cmd reset.Command) *reset.Result {
-	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if cmd.Target == "" {
-		cmd.Target = "hw"
-	}
-	return e.planner.Run(ctx, cmd, reset.Options{})
+	return e
 }
 
 func (e *env) committed(group, topic string) []int64 {
@@ -100,27 +67,18 @@ func (e *env) committed(group, topic string) []int64 {
 	return out
 }
 
-func (e *env) resets(op string) []huaweikafkatest.ResetBody {
-	e.t.Helper()
-	var out []huaweikafkatest.ResetBody
-	for _, c := range e.emu.Calls(op) {
-		b, err := huaweikafkatest.DecodeReset(c.Body)
-		if err != nil {
-			e.t.Fatalf("reset body %q: %v", c.Body, err)
-		}
-		out = append(out, b)
-	}
-	return out
-}
-
-func wantStatus(t *testing.T, res *reset.Result, want reset.Status) {
+// wantCommitted checks a group's committed offsets of a topic, partition by partition.
+func (e *env) wantCommitted(t *testing.T, group, topic string, want ...int64) {
 	t.Helper()
-	if res.Status != want {
-		t.Fatalf("status %s (error %q), want %s; rows %+v", res.Status, res.Error, want, res.Partitions)
+	if got := e.committed(group, topic); !slices.Equal(got, want) {
+		t.Errorf("%s committed on %s: %v, want %v", group, topic, got, want)
 	}
 }
 
-func equal(a, b []int64) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
+func (e *env) resets(t *testing.T, op string) []huaweikafkatest.ResetBody {
+	t.Helper()
+	return huaweicloudtest.Bodies(t, e.emu.Server, op, huaweikafkatest.DecodeReset)
+}
 
 func offsetOf(b huaweikafkatest.ResetBody) string {
 	switch {
@@ -134,14 +92,10 @@ func offsetOf(b huaweikafkatest.ResetBody) string {
 
 func TestLatestAllTopicsEngineRoute(t *testing.T) {
 	e := setup(t, nil)
-	res := e.run(reset.Command{Group: "billing", To: "latest", Reason: "skip backlog"})
-	wantStatus(t, res, reset.StatusApplied)
-	if got := e.committed("billing", "orders"); !equal(got, []int64{1000, 1000, 1000}) {
-		t.Errorf("orders committed %v", got)
-	}
-	if got := e.committed("billing", "payments"); !equal(got, []int64{600, 600}) {
-		t.Errorf("payments committed %v", got)
-	}
+	res := e.Run(reset.Command{Group: "billing", To: "latest", Reason: "skip backlog"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	e.wantCommitted(t, "billing", "orders", 1000, 1000, 1000)
+	e.wantCommitted(t, "billing", "payments", 600, 600)
 	// One PUT per topic with partition -1, latest as an offset beyond the end (clamped by the service).
 	calls := e.emu.Calls(huaweikafkatest.OpResetMessageOffsetWithEngine)
 	if len(calls) != 2 {
@@ -153,7 +107,7 @@ func TestLatestAllTopicsEngineRoute(t *testing.T) {
 			t.Errorf("call %s %s → %d", c.Method, c.Path, c.Status)
 		}
 	}
-	for _, b := range e.resets(huaweikafkatest.OpResetMessageOffsetWithEngine) {
+	for _, b := range e.resets(t, huaweikafkatest.OpResetMessageOffsetWithEngine) {
 		if *b.Partition != -1 || b.MessageOffset == nil || *b.MessageOffset != math.MaxInt64 || b.Timestamp != nil {
 			t.Errorf("reset body %+v (%s), want partition -1 and message_offset MaxInt64", b, offsetOf(b))
 		}
@@ -178,11 +132,9 @@ func TestLatestAllTopicsEngineRoute(t *testing.T) {
 
 func TestManagementRoute(t *testing.T) {
 	e := setup(t, func(t *config.Target) { t.API = "management" })
-	res := e.run(reset.Command{Group: "billing", To: "earliest"})
-	wantStatus(t, res, reset.StatusApplied)
-	if got := e.committed("billing", "payments"); !equal(got, []int64{100, 100}) {
-		t.Errorf("payments committed %v", got)
-	}
+	res := e.Run(reset.Command{Group: "billing", To: "earliest"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	e.wantCommitted(t, "billing", "payments", 100, 100)
 	calls := e.emu.Calls(huaweikafkatest.OpResetMessageOffset)
 	if len(calls) != 2 {
 		t.Fatalf("%d management calls, want 2", len(calls))
@@ -192,7 +144,7 @@ func TestManagementRoute(t *testing.T) {
 			t.Errorf("call %s %s → %d", c.Method, c.Path, c.Status)
 		}
 	}
-	for _, b := range e.resets(huaweikafkatest.OpResetMessageOffset) {
+	for _, b := range e.resets(t, huaweikafkatest.OpResetMessageOffset) {
 		if *b.Partition != -1 || b.MessageOffset == nil || *b.MessageOffset != 0 {
 			t.Errorf("reset body %s partition %d, want partition -1 message_offset 0", offsetOf(b), *b.Partition)
 		}
@@ -226,16 +178,12 @@ func TestForms(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.to, func(t *testing.T) {
 			e := setup(t, nil)
-			e.planner.Now = func() time.Time { return now }
-			res := e.run(reset.Command{Group: "billing", Topics: []string{"orders"}, To: c.to})
-			wantStatus(t, res, reset.StatusApplied)
-			if got := e.committed("billing", "orders"); !equal(got, c.orders) {
-				t.Errorf("orders committed %v, want %v", got, c.orders)
-			}
-			if got := e.committed("billing", "payments"); !equal(got, []int64{150, 200}) {
-				t.Errorf("payments moved: %v", got)
-			}
-			bodies := e.resets(huaweikafkatest.OpResetMessageOffsetWithEngine)
+			e.Planner.Now = func() time.Time { return now }
+			res := e.Run(reset.Command{Group: "billing", Topics: []string{"orders"}, To: c.to})
+			huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+			e.wantCommitted(t, "billing", "orders", c.orders...)
+			e.wantCommitted(t, "billing", "payments", 150, 200)
+			bodies := e.resets(t, huaweikafkatest.OpResetMessageOffsetWithEngine)
 			sort.Slice(bodies, func(i, j int) bool { return *bodies[i].Partition < *bodies[j].Partition })
 			var got []string
 			for _, b := range bodies {
@@ -261,12 +209,10 @@ func TestForms(t *testing.T) {
 
 func TestSubsetAndOneTopic(t *testing.T) {
 	e := setup(t, nil)
-	res := e.run(reset.Command{Group: "billing", Topics: []string{"orders"}, Partitions: []int32{0, 2}, To: "latest"})
-	wantStatus(t, res, reset.StatusApplied)
-	if got := e.committed("billing", "orders"); !equal(got, []int64{1000, 200, 1000}) {
-		t.Errorf("orders committed %v", got)
-	}
-	bodies := e.resets(huaweikafkatest.OpResetMessageOffsetWithEngine)
+	res := e.Run(reset.Command{Group: "billing", Topics: []string{"orders"}, Partitions: []int32{0, 2}, To: "latest"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	e.wantCommitted(t, "billing", "orders", 1000, 200, 1000)
+	bodies := e.resets(t, huaweikafkatest.OpResetMessageOffsetWithEngine)
 	if len(bodies) != 2 {
 		t.Fatalf("%d calls, want one per partition", len(bodies))
 	}
@@ -281,29 +227,25 @@ func TestSubsetAndOneTopic(t *testing.T) {
 		t.Errorf("partitions called %v", seen)
 	}
 
-	res = e.run(reset.Command{Group: "billing", Topics: []string{"payments"}, Partitions: []int32{1}, To: "offset:300"})
-	wantStatus(t, res, reset.StatusApplied)
-	if got := e.committed("billing", "payments"); !equal(got, []int64{150, 300}) {
-		t.Errorf("payments committed %v", got)
-	}
+	res = e.Run(reset.Command{Group: "billing", Topics: []string{"payments"}, Partitions: []int32{1}, To: "offset:300"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	e.wantCommitted(t, "billing", "payments", 150, 300)
 	if len(res.Partitions) != 1 || res.Undo[0].To != "offset:200" {
 		t.Errorf("rows %+v undo %+v", res.Partitions, res.Undo)
 	}
 
-	res = e.run(reset.Command{Group: "billing", Topics: []string{"orders"}, Partitions: []int32{7}, To: "latest"})
-	wantStatus(t, res, reset.StatusInvalid)
+	res = e.Run(reset.Command{Group: "billing", Topics: []string{"orders"}, Partitions: []int32{7}, To: "latest"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusInvalid)
 }
 
 func TestDryRunChangesNothing(t *testing.T) {
 	e := setup(t, nil)
-	res := e.run(reset.Command{Group: "billing", To: "latest", DryRun: true})
-	wantStatus(t, res, reset.StatusPlanned)
+	res := e.Run(reset.Command{Group: "billing", To: "latest", DryRun: true})
+	huaweicloudtest.WantStatus(t, res, reset.StatusPlanned)
 	if n := len(e.emu.Calls(huaweikafkatest.OpResetMessageOffsetWithEngine, huaweikafkatest.OpResetMessageOffset)); n != 0 {
 		t.Errorf("%d reset calls on a dry run", n)
 	}
-	if got := e.committed("billing", "orders"); !equal(got, []int64{100, 200, 300}) {
-		t.Errorf("orders committed %v", got)
-	}
+	e.wantCommitted(t, "billing", "orders", 100, 200, 300)
 	if res.Skipped == nil || *res.Skipped != 900+800+700+450+400 || *res.Partitions[0].After != 1000 {
 		t.Errorf("plan %+v skipped %v", res.Partitions, res.Skipped)
 	}
@@ -311,9 +253,9 @@ func TestDryRunChangesNothing(t *testing.T) {
 
 func TestActiveGroupRefused(t *testing.T) {
 	e := setup(t, nil)
-	res := e.run(reset.Command{Group: "dashboard", To: "latest"})
-	wantStatus(t, res, reset.StatusRefused)
-	if !strings.Contains(res.Error, "1 active member(s) (consumer-1@10.0.0.5)") || res.RefusedBy != "guard" {
+	res := e.Run(reset.Command{Group: "dashboard", To: "latest"})
+	huaweicloudtest.WantError(t, res, reset.StatusRefused, "1 active member(s) (consumer-1@10.0.0.5)")
+	if res.RefusedBy != "guard" {
 		t.Errorf("error %q refusedBy %q", res.Error, res.RefusedBy)
 	}
 	if len(res.Members) != 1 || res.Members[0].ID != "consumer-1-6f1c" || res.Members[0].Host != "10.0.0.5" {
@@ -322,18 +264,13 @@ func TestActiveGroupRefused(t *testing.T) {
 	if n := len(e.emu.Calls(huaweikafkatest.OpResetMessageOffsetWithEngine)); n != 0 {
 		t.Errorf("%d reset calls", n)
 	}
-	if got := e.committed("dashboard", "orders"); !equal(got, []int64{10}) {
-		t.Errorf("committed %v", got)
-	}
+	e.wantCommitted(t, "dashboard", "orders", 10)
 
 	// A rebalancing group without members listed is refused too.
 	e.emu.Leave("dashboard")
 	e.emu.SetState("dashboard", "PreparingRebalance")
-	res = e.run(reset.Command{Group: "dashboard", To: "latest"})
-	wantStatus(t, res, reset.StatusRefused)
-	if !strings.Contains(res.Error, "is PreparingRebalance") {
-		t.Errorf("error %q", res.Error)
-	}
+	res = e.Run(reset.Command{Group: "dashboard", To: "latest"})
+	huaweicloudtest.WantError(t, res, reset.StatusRefused, "is PreparingRebalance")
 }
 
 func TestOffsetsAbove2To31(t *testing.T) {
@@ -344,27 +281,21 @@ func TestOffsetsAbove2To31(t *testing.T) {
 	e.emu.Commit("billing", "metrics", 0, 4_000_000_000)
 	e.emu.Commit("billing", "metrics", 1, 4_100_000_000)
 
-	res := e.run(reset.Command{Group: "billing", Topics: []string{"metrics"}, To: "offset:4500000000"})
-	wantStatus(t, res, reset.StatusApplied)
-	if got := e.committed("billing", "metrics"); !equal(got, []int64{4_500_000_000, 4_500_000_000}) {
-		t.Errorf("committed %v", got)
-	}
+	res := e.Run(reset.Command{Group: "billing", Topics: []string{"metrics"}, To: "offset:4500000000"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	e.wantCommitted(t, "billing", "metrics", 4_500_000_000, 4_500_000_000)
 	r := res.Partitions[0]
 	if *r.Before != 4_000_000_000 || *r.After != 4_500_000_000 || *r.LogStart != start || *r.LogEnd != end || *r.Skipped != 500_000_000 {
 		t.Errorf("row %+v", r)
 	}
 
-	res = e.run(reset.Command{Group: "billing", Topics: []string{"metrics"}, To: "shift:-1500000000"})
-	wantStatus(t, res, reset.StatusApplied)
-	if got := e.committed("billing", "metrics"); !equal(got, []int64{start, start}) {
-		t.Errorf("committed %v after a clamped shift", got)
-	}
+	res = e.Run(reset.Command{Group: "billing", Topics: []string{"metrics"}, To: "shift:-1500000000"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	e.wantCommitted(t, "billing", "metrics", start, start)
 
-	res = e.run(reset.Command{Group: "billing", Topics: []string{"metrics"}, To: fmt.Sprintf("time:%d", base+1_234_567_890)})
-	wantStatus(t, res, reset.StatusApplied)
-	if got := e.committed("billing", "metrics"); !equal(got, []int64{start + 1_234_567_890, start + 1_234_567_890}) {
-		t.Errorf("committed %v after time", got)
-	}
+	res = e.Run(reset.Command{Group: "billing", Topics: []string{"metrics"}, To: fmt.Sprintf("time:%d", base+1_234_567_890)})
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	e.wantCommitted(t, "billing", "metrics", start+1_234_567_890, start+1_234_567_890)
 	if *res.Partitions[1].After != start+1_234_567_890 {
 		t.Errorf("after %v", *res.Partitions[1].After)
 	}
@@ -372,46 +303,27 @@ func TestOffsetsAbove2To31(t *testing.T) {
 
 func TestThrottledThreeTimesThenApplied(t *testing.T) {
 	e := setup(t, nil)
-	e.emu.Throttle(huaweikafkatest.OpResetMessageOffsetWithEngine, 3)
-	res := e.run(reset.Command{Group: "billing", Topics: []string{"orders"}, To: "latest"})
-	wantStatus(t, res, reset.StatusApplied)
-	note := strings.Join(res.Notes, "\n")
-	if !strings.Contains(note, "ResetMessageOffsetWithEngine of group billing on topic orders succeeded after 3 retries (APIG.0308)") {
-		t.Errorf("notes %q", res.Notes)
-	}
-	calls := e.emu.Calls(huaweikafkatest.OpResetMessageOffsetWithEngine)
-	if len(calls) != 4 || calls[0].Status != http.StatusTooManyRequests || calls[3].Status != http.StatusNoContent {
+	res := e.ThrottledThenApplied(t, huaweikafkatest.OpResetMessageOffsetWithEngine, 3, reset.Command{Group: "billing", Topics: []string{"orders"}, To: "latest"})
+	huaweicloudtest.WantNote(t, res, "ResetMessageOffsetWithEngine of group billing on topic orders succeeded after 3 retries (APIG.0308)")
+	if calls := e.emu.Calls(huaweikafkatest.OpResetMessageOffsetWithEngine); len(calls) == 4 && (calls[0].Status != http.StatusTooManyRequests || calls[3].Status != http.StatusNoContent) {
 		t.Errorf("calls %+v", calls)
 	}
-	if got := e.committed("billing", "orders"); !equal(got, []int64{1000, 1000, 1000}) {
-		t.Errorf("committed %v", got)
-	}
+	e.wantCommitted(t, "billing", "orders", 1000, 1000, 1000)
 }
 
 func TestServerErrorRetried(t *testing.T) {
 	e := setup(t, nil)
 	e.emu.FailServer(huaweikafkatest.OpListTopicPartitions, 1)
-	res := e.run(reset.Command{Group: "billing", Topics: []string{"orders"}, To: "earliest"})
-	wantStatus(t, res, reset.StatusApplied)
-	if !strings.Contains(strings.Join(res.Notes, "\n"), "succeeded after 1 retries (DMS.00500000)") {
-		t.Errorf("notes %q", res.Notes)
-	}
+	res := e.Run(reset.Command{Group: "billing", Topics: []string{"orders"}, To: "earliest"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	huaweicloudtest.WantNote(t, res, "succeeded after 1 retries (DMS.00500000)")
 }
 
 func TestDeadlineExhaustedNamesThrottling(t *testing.T) {
 	e := setup(t, nil)
-	e.p.Cloud.Limiter.Backoff = 20 * time.Millisecond
-	e.p.Cloud.Limiter.MaxBackoff = 100 * time.Millisecond
-	e.p.Cloud.Limiter.MaxAttempts = 1000
-	e.emu.Throttle(huaweikafkatest.OpShowGroups, -1)
-	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
-	defer cancel()
 	start := time.Now()
-	res := e.planner.Run(ctx, reset.Command{Target: "hw", Group: "billing", To: "latest"}, reset.Options{})
-	wantStatus(t, res, reset.StatusFailed)
-	if !strings.Contains(res.Error, "APIG.0308") || !strings.Contains(res.Error, "deadline") {
-		t.Errorf("error %q", res.Error)
-	}
+	res := e.ThrottledPastDeadline(t, e.p.Cloud.Limiter, huaweikafkatest.OpShowGroups, reset.Command{Group: "billing", To: "latest"})
+	huaweicloudtest.WantError(t, res, reset.StatusFailed, "deadline")
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("took %s past a 400ms deadline", d)
 	}
@@ -424,28 +336,21 @@ func TestAttemptTimeoutRetried(t *testing.T) {
 	e := setup(t, nil)
 	e.p.Cloud.AttemptTimeout = 200 * time.Millisecond
 	e.emu.Delay(huaweikafkatest.OpShowGroups, 1, 3*time.Second)
-	res := e.run(reset.Command{Group: "billing", Topics: []string{"orders"}, To: "latest", DryRun: true})
-	wantStatus(t, res, reset.StatusPlanned)
-	if !strings.Contains(strings.Join(res.Notes, "\n"), "ShowGroups billing succeeded after 1 retries (timeout)") {
-		t.Errorf("notes %q", res.Notes)
-	}
+	res := e.Run(reset.Command{Group: "billing", Topics: []string{"orders"}, To: "latest", DryRun: true})
+	huaweicloudtest.WantStatus(t, res, reset.StatusPlanned)
+	huaweicloudtest.WantNote(t, res, "ShowGroups billing succeeded after 1 retries (timeout)")
 }
 
 func TestBadSignature(t *testing.T) {
 	e := setup(t, nil)
 	t.Setenv("HUAWEICLOUD_SDK_SK", "not-the-secret")
-	res := e.run(reset.Command{Group: "billing", To: "latest"})
-	wantStatus(t, res, reset.StatusFailed)
-	if !strings.Contains(res.Error, "authentication failed") || !strings.Contains(res.Error, "APIG.0301") {
-		t.Errorf("error %q", res.Error)
-	}
+	res := e.Run(reset.Command{Group: "billing", To: "latest"})
+	huaweicloudtest.WantError(t, res, reset.StatusFailed, "authentication failed", "APIG.0301")
 	calls := e.emu.Calls()
 	if len(calls) != 1 || calls[0].Status != http.StatusUnauthorized {
 		t.Errorf("calls %+v", calls)
 	}
-	if got := e.committed("billing", "orders"); !equal(got, []int64{100, 200, 300}) {
-		t.Errorf("committed %v", got)
-	}
+	e.wantCommitted(t, "billing", "orders", 100, 200, 300)
 }
 
 func TestTemporaryCredentials(t *testing.T) {
@@ -454,39 +359,26 @@ func TestTemporaryCredentials(t *testing.T) {
 	t.Setenv("HUAWEICLOUD_SDK_AK", "HWTEMPAK")
 	t.Setenv("HUAWEICLOUD_SDK_SK", "temp-secret")
 	t.Setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", "sts-token-1")
-	wantStatus(t, e.run(reset.Command{Group: "billing", To: "latest", DryRun: true}), reset.StatusPlanned)
+	huaweicloudtest.WantStatus(t, e.Run(reset.Command{Group: "billing", To: "latest", DryRun: true}), reset.StatusPlanned)
 	t.Setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", "")
-	res := e.run(reset.Command{Group: "billing", To: "latest", DryRun: true})
-	wantStatus(t, res, reset.StatusFailed)
-	if !strings.Contains(res.Error, "authentication failed") {
-		t.Errorf("error %q", res.Error)
-	}
+	res := e.Run(reset.Command{Group: "billing", To: "latest", DryRun: true})
+	huaweicloudtest.WantError(t, res, reset.StatusFailed, "authentication failed")
 }
 
 func TestUnknownGroupAndTopic(t *testing.T) {
 	e := setup(t, nil)
-	res := e.run(reset.Command{Group: "nobody", To: "latest"})
-	wantStatus(t, res, reset.StatusInvalid)
-	if !strings.Contains(res.Error, `group "nobody" does not exist`) {
-		t.Errorf("error %q", res.Error)
-	}
-	res = e.run(reset.Command{Group: "billing", Topics: []string{"nope"}, To: "latest"})
-	wantStatus(t, res, reset.StatusInvalid)
-	if !strings.Contains(res.Error, `topic "nope" does not exist`) {
-		t.Errorf("error %q", res.Error)
-	}
+	res := e.Run(reset.Command{Group: "nobody", To: "latest"})
+	huaweicloudtest.WantError(t, res, reset.StatusInvalid, `group "nobody" does not exist`)
+	res = e.Run(reset.Command{Group: "billing", Topics: []string{"nope"}, To: "latest"})
+	huaweicloudtest.WantError(t, res, reset.StatusInvalid, `topic "nope" does not exist`)
 }
 
 func TestPermissionDenied(t *testing.T) {
 	e := setup(t, nil)
 	e.emu.Inject(huaweicloudtest.Fault{Op: huaweikafkatest.OpListTopicPartitions, Times: -1, Status: http.StatusForbidden,
 		Code: "DMS.00403001", Msg: "The user has no permission to perform this operation."})
-	res := e.run(reset.Command{Group: "billing", Topics: []string{"orders"}, To: "latest"})
-	wantStatus(t, res, reset.StatusFailed)
-	if !strings.Contains(res.Error, "permission denied for target hw: ListTopicPartitions answered HTTP 403 (DMS.00403001") ||
-		!strings.Contains(res.Error, "dms:topic:get") {
-		t.Errorf("error %q", res.Error)
-	}
+	res := e.Run(reset.Command{Group: "billing", Topics: []string{"orders"}, To: "latest"})
+	huaweicloudtest.WantError(t, res, reset.StatusFailed, "permission denied for target hw: ListTopicPartitions answered HTTP 403 (DMS.00403001", "dms:topic:get")
 	if n := len(e.emu.Calls(huaweikafkatest.OpListTopicPartitions)); n != 1 {
 		t.Errorf("%d calls: a 403 must not be retried", n)
 	}
@@ -495,11 +387,8 @@ func TestPermissionDenied(t *testing.T) {
 func TestMalformedReply(t *testing.T) {
 	e := setup(t, nil)
 	e.emu.Malformed(huaweikafkatest.OpShowGroups, 1)
-	res := e.run(reset.Command{Group: "billing", To: "latest"})
-	wantStatus(t, res, reset.StatusFailed)
-	if !strings.Contains(res.Error, "could not be read") {
-		t.Errorf("error %q", res.Error)
-	}
+	res := e.Run(reset.Command{Group: "billing", To: "latest"})
+	huaweicloudtest.WantError(t, res, reset.StatusFailed, "could not be read")
 }
 
 func TestPartialWhenOneTopicFails(t *testing.T) {
@@ -507,8 +396,8 @@ func TestPartialWhenOneTopicFails(t *testing.T) {
 	e.emu.Inject(huaweicloudtest.Fault{Op: huaweikafkatest.OpResetMessageOffsetWithEngine, Times: -1,
 		Match:  func(c huaweicloudtest.Call) bool { return strings.Contains(string(c.Body), `"payments"`) },
 		Status: http.StatusBadRequest, Code: "DMS.00400880", Msg: "The consumer group is online."})
-	res := e.run(reset.Command{Group: "billing", To: "earliest"})
-	wantStatus(t, res, reset.StatusPartial)
+	res := e.Run(reset.Command{Group: "billing", To: "earliest"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusPartial)
 	for _, r := range res.Partitions {
 		switch r.Topic {
 		case "orders":
@@ -521,25 +410,32 @@ func TestPartialWhenOneTopicFails(t *testing.T) {
 			}
 		}
 	}
-	if got := e.committed("billing", "payments"); !equal(got, []int64{150, 200}) {
-		t.Errorf("payments committed %v", got)
-	}
+	e.wantCommitted(t, "billing", "payments", 150, 200)
 }
 
 func TestPinnedPlanWritesExactOffsets(t *testing.T) {
 	e := setup(t, nil)
-	ctx := context.Background()
 	pinned := map[reset.TopicPartition]int64{{Topic: "orders", Partition: 0}: 900, {Topic: "orders", Partition: 1}: 901, {Topic: "orders", Partition: 2}: 902}
-	res := e.planner.Run(ctx, reset.Command{Target: "hw", Group: "billing", Topics: []string{"orders"}, To: "latest"}, reset.Options{Pinned: pinned})
-	wantStatus(t, res, reset.StatusApplied)
-	if got := e.committed("billing", "orders"); !equal(got, []int64{900, 901, 902}) {
-		t.Errorf("committed %v", got)
-	}
-	for _, b := range e.resets(huaweikafkatest.OpResetMessageOffsetWithEngine) {
+	res := e.RunWith(context.Background(), reset.Command{Group: "billing", Topics: []string{"orders"}, To: "latest"}, reset.Options{Pinned: pinned})
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	e.wantCommitted(t, "billing", "orders", 900, 901, 902)
+	for _, b := range e.resets(t, huaweikafkatest.OpResetMessageOffsetWithEngine) {
 		if *b.Partition < 0 || b.MessageOffset == nil || *b.MessageOffset < 900 {
 			t.Errorf("pinned reset sent partition %d %s", *b.Partition, offsetOf(b))
 		}
 	}
+}
+
+// seedFleet gives group fleet n one-partition topics t000… of 50 messages, committed at 10, makes
+// every answer take latency and forgets the calls so far.
+func (e *env) seedFleet(n int, latency time.Duration) {
+	for i := range n {
+		name := fmt.Sprintf("t%03d", i)
+		e.emu.AddTopic(name, huaweikafkatest.Partition{Start: 0, End: 50, First: base, Step: 1000})
+		e.emu.Commit("fleet", name, 0, 10)
+	}
+	e.emu.SetLatency(latency)
+	e.emu.ResetCalls()
 }
 
 // TestManyTopicsConcurrentWithinQPS resets a group on 201 topics: 202 reads to plan, 201 resets and
@@ -548,17 +444,11 @@ func TestPinnedPlanWritesExactOffsets(t *testing.T) {
 func TestManyTopicsConcurrentWithinQPS(t *testing.T) {
 	const topics, qps, latency = 201, 200, 20 * time.Millisecond
 	e := setup(t, func(t *config.Target) { t.QPS = qps; t.Concurrency = 8 })
-	for i := range topics {
-		name := fmt.Sprintf("t%03d", i)
-		e.emu.AddTopic(name, huaweikafkatest.Partition{Start: 0, End: 50, First: base, Step: 1000})
-		e.emu.Commit("fleet", name, 0, 10)
-	}
-	e.emu.SetLatency(latency)
-	e.emu.ResetCalls()
+	e.seedFleet(topics, latency)
 	start := time.Now()
-	res := e.run(reset.Command{Group: "fleet", To: "latest"})
+	res := e.Run(reset.Command{Group: "fleet", To: "latest"})
 	wall := time.Since(start)
-	wantStatus(t, res, reset.StatusApplied)
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
 	if len(res.Partitions) != topics || *res.Skipped != topics*40 {
 		t.Fatalf("%d rows, skipped %v", len(res.Partitions), res.Skipped)
 	}
@@ -577,7 +467,7 @@ func TestManyTopicsConcurrentWithinQPS(t *testing.T) {
 		t.Errorf("at most %d calls in flight, want 2..8 (concurrency 8)", n)
 	}
 	for i := range topics {
-		if got := e.committed("fleet", fmt.Sprintf("t%03d", i)); !equal(got, []int64{50}) {
+		if got := e.committed("fleet", fmt.Sprintf("t%03d", i)); !slices.Equal(got, []int64{50}) {
 			t.Fatalf("topic %d committed %v", i, got)
 		}
 	}
@@ -621,12 +511,12 @@ func TestNewValidates(t *testing.T) {
 func TestAllTopicsCoversOnlyCommittedPartitions(t *testing.T) {
 	e := setup(t, nil)
 	e.emu.Commit("partial", "orders", 1, 40)
-	res := e.run(reset.Command{Group: "partial", To: "earliest"})
-	wantStatus(t, res, reset.StatusApplied)
+	res := e.Run(reset.Command{Group: "partial", To: "earliest"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
 	if len(res.Partitions) != 1 || res.Partitions[0].Partition != 1 {
 		t.Fatalf("rows %+v", res.Partitions)
 	}
-	bodies := e.resets(huaweikafkatest.OpResetMessageOffsetWithEngine)
+	bodies := e.resets(t, huaweikafkatest.OpResetMessageOffsetWithEngine)
 	if len(bodies) != 1 || *bodies[0].Partition != 1 || *bodies[0].MessageOffset != 0 {
 		t.Errorf("reset calls %+v", bodies)
 	}
@@ -635,21 +525,17 @@ func TestAllTopicsCoversOnlyCommittedPartitions(t *testing.T) {
 	}
 
 	// Naming the topic plans every partition, so one topic-wide call.
-	res = e.run(reset.Command{Group: "partial", Topics: []string{"orders"}, To: "latest"})
-	wantStatus(t, res, reset.StatusApplied)
+	res = e.Run(reset.Command{Group: "partial", Topics: []string{"orders"}, To: "latest"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
 	if len(res.Partitions) != 3 || res.Partitions[0].Before != nil {
 		t.Fatalf("rows %+v", res.Partitions)
 	}
-	bodies = e.resets(huaweikafkatest.OpResetMessageOffsetWithEngine)
+	bodies = e.resets(t, huaweikafkatest.OpResetMessageOffsetWithEngine)
 	if len(bodies) != 2 || *bodies[1].Partition != -1 {
 		t.Errorf("reset calls %+v", bodies)
 	}
-	if got := e.committed("partial", "orders"); !equal(got, []int64{1000, 1000, 1000}) {
-		t.Errorf("committed %v", got)
-	}
-	if !strings.Contains(strings.Join(res.Notes, "\n"), "had no committed offset before the reset") {
-		t.Errorf("notes %q", res.Notes)
-	}
+	e.wantCommitted(t, "partial", "orders", 1000, 1000, 1000)
+	huaweicloudtest.WantNote(t, res, "had no committed offset before the reset")
 }
 
 // BenchmarkFanout200Topics measures an all-topics reset of a group on 200 topics against the
@@ -663,16 +549,10 @@ func BenchmarkFanout200Topics(b *testing.B) {
 	for _, c := range []int{1, 8} {
 		b.Run(fmt.Sprintf("c=%d", c), func(b *testing.B) {
 			e := setup(b, func(t *config.Target) { t.QPS = qps; t.Concurrency = c })
-			for i := range topics {
-				name := fmt.Sprintf("t%03d", i)
-				e.emu.AddTopic(name, huaweikafkatest.Partition{Start: 0, End: 50, First: base, Step: 1000})
-				e.emu.Commit("fleet", name, 0, 10)
-			}
-			e.emu.SetLatency(latency)
-			e.emu.ResetCalls()
+			e.seedFleet(topics, latency)
 			to, runs := "latest", 0
 			for b.Loop() {
-				if res := e.run(reset.Command{Group: "fleet", To: to}); res.Status != reset.StatusApplied {
+				if res := e.Run(reset.Command{Group: "fleet", To: to}); res.Status != reset.StatusApplied {
 					b.Fatalf("%s: %s", res.Status, res.Error)
 				}
 				to = map[string]string{"latest": "earliest", "earliest": "latest"}[to]

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"offsetreset/shared/config"
+	"offsetreset/shared/provider/huaweicloud/huaweicloudtest"
 	"offsetreset/shared/provider/huaweirocketmq"
 	"offsetreset/shared/provider/huaweirocketmq/huaweirocketmqtest"
 	"offsetreset/shared/reset"
@@ -28,20 +30,10 @@ var base = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 // now is the provider's and planner's clock: well after the newest test message (base+999s).
 var now = time.UnixMilli(base + 3600_000)
 
-type targets map[string]reset.Provider
-
-func (t targets) Provider(name string) (reset.Provider, error) {
-	if p, ok := t[name]; ok {
-		return p, nil
-	}
-	return nil, reset.Invalid("unknown target %q", name)
-}
-
 type env struct {
-	t       *testing.T
-	emu     *huaweirocketmqtest.RocketMQ
-	p       *huaweirocketmq.Provider
-	planner *reset.Planner
+	*huaweicloudtest.Harness
+	emu *huaweirocketmqtest.RocketMQ
+	p   *huaweirocketmq.Provider
 }
 
 // setup starts an emulator with topic orders (two queues on each of two brokers) and topic audit
@@ -49,12 +41,11 @@ type env struct {
 // consumes orders with nobody online.
 func setup(t *testing.T, mod func(*config.Target)) *env {
 	t.Helper()
-	t.Setenv("HUAWEICLOUD_SDK_AK", ak)
-	t.Setenv("HUAWEICLOUD_SDK_SK", sk)
-	t.Setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", "")
 	emu := huaweirocketmqtest.Start(project, instance)
-	t.Cleanup(emu.Close)
-	emu.AddKey(ak, sk)
+	p := huaweicloudtest.Wire(t, emu.Server, ak, sk, huaweirocketmq.New, "hwmq", config.Target{Provider: "huaweirocketmq", Project: project, Instance: instance, QPS: 200, Concurrency: 8}, mod)
+	e := &env{Harness: huaweicloudtest.NewHarness(emu.Server, "hwmq", p, func() time.Time { return now }), emu: emu, p: p.(*huaweirocketmq.Provider)}
+	e.p.Now = func() time.Time { return now }
+	huaweicloudtest.FastRetries(e.p.Cloud.Limiter)
 	q := func(broker string, id int32, min, max int64) huaweirocketmqtest.Queue {
 		return huaweirocketmqtest.Queue{Broker: broker, ID: id, Min: min, Max: max, First: base, Step: 1000}
 	}
@@ -64,28 +55,7 @@ func setup(t *testing.T, mod func(*config.Target)) *env {
 	emu.Subscribe("billing", "audit", func(huaweirocketmqtest.Queue) int64 { return 150 })
 	emu.Connect("billing", huaweirocketmqtest.Client{ID: "10.0.0.7@billing-1", Addr: "10.0.0.7:51234", Topics: []string{"orders", "audit"}})
 	emu.Subscribe("batch", "orders", func(huaweirocketmqtest.Queue) int64 { return 5 })
-
-	tgt := config.Target{Provider: "huaweirocketmq", Endpoint: emu.URL, Project: project, Instance: instance, QPS: 200, Concurrency: 8}
-	if mod != nil {
-		mod(&tgt)
-	}
-	prov, err := huaweirocketmq.New("hwmq", tgt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := prov.(*huaweirocketmq.Provider)
-	p.Now = func() time.Time { return now }
-	p.Cloud.Limiter.Backoff = time.Millisecond
-	p.Cloud.Limiter.MaxBackoff = 5 * time.Millisecond
-	return &env{t: t, emu: emu, p: p, planner: &reset.Planner{Targets: targets{"hwmq": p}, Now: func() time.Time { return now }}}
-}
-
-func (e *env) run(cmd reset.Command) *reset.Result {
-	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cmd.Target = "hwmq"
-	return e.planner.Run(ctx, cmd, reset.Options{})
+	return e
 }
 
 // offsets lists a group's consumer offsets of a topic in queue order (broker, id).
@@ -98,38 +68,25 @@ func (e *env) offsets(group, topic string) []int64 {
 	return out
 }
 
-func (e *env) resets() []huaweirocketmqtest.ResetBody {
-	e.t.Helper()
-	var out []huaweirocketmqtest.ResetBody
-	for _, c := range e.emu.Calls(huaweirocketmqtest.OpResetConsumeOffset) {
-		b, err := huaweirocketmqtest.DecodeReset(c.Body)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, b)
-	}
-	return out
-}
-
-func wantStatus(t *testing.T, res *reset.Result, want reset.Status) {
+// wantOffsets checks a group's consumer offsets of a topic in queue order.
+func (e *env) wantOffsets(t *testing.T, group, topic string, want ...int64) {
 	t.Helper()
-	if res.Status != want {
-		t.Fatalf("status %s (error %q), want %s; rows %+v", res.Status, res.Error, want, res.Partitions)
+	if got := e.offsets(group, topic); !slices.Equal(got, want) {
+		t.Errorf("%s offsets on %s: %v, want %v", group, topic, got, want)
 	}
 }
 
-func equal(a, b []int64) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
+func (e *env) resets(t *testing.T) []huaweirocketmqtest.ResetBody {
+	t.Helper()
+	return huaweicloudtest.Bodies(t, e.emu.Server, huaweirocketmqtest.OpResetConsumeOffset, huaweirocketmqtest.DecodeReset)
+}
 
 func TestLatestAllTopics(t *testing.T) {
 	e := setup(t, nil)
-	res := e.run(reset.Command{Group: "billing", To: "latest"})
-	wantStatus(t, res, reset.StatusApplied)
-	if got := e.offsets("billing", "orders"); !equal(got, []int64{1000, 1000, 1000, 1000}) {
-		t.Errorf("orders offsets %v", got)
-	}
-	if got := e.offsets("billing", "audit"); !equal(got, []int64{600, 600, 600}) {
-		t.Errorf("audit offsets %v", got)
-	}
+	res := e.Run(reset.Command{Group: "billing", To: "latest"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	e.wantOffsets(t, "billing", "orders", 1000, 1000, 1000, 1000)
+	e.wantOffsets(t, "billing", "audit", 600, 600, 600)
 	calls := e.emu.Calls(huaweirocketmqtest.OpResetConsumeOffset)
 	if len(calls) != 2 {
 		t.Fatalf("%d reset calls, want one per topic", len(calls))
@@ -143,7 +100,7 @@ func TestLatestAllTopics(t *testing.T) {
 	// latest is a time past the newest message (one minute past the clock), which the service
 	// clamps to each queue's max offset.
 	newest := base + 999_000
-	for _, b := range e.resets() {
+	for _, b := range e.resets(t) {
 		ts, err := strconv.ParseInt(b.Timestamp, 10, 64)
 		if err != nil || ts != now.Add(huaweirocketmq.LatestAhead).UnixMilli() || ts <= newest {
 			t.Errorf("latest sent timestamp %q", b.Timestamp)
@@ -173,25 +130,19 @@ func TestLatestAllTopics(t *testing.T) {
 	if res.Undo != nil {
 		t.Errorf("undo %+v on a backend without exact offsets", res.Undo)
 	}
-	if !strings.Contains(strings.Join(res.Notes, "\n"), "broker-0 queues 0–1 are rows 0–1, broker-1 queues 0–1 are rows 2–3") {
-		t.Errorf("notes %q", res.Notes)
-	}
+	huaweicloudtest.WantNote(t, res, "broker-0 queues 0–1 are rows 0–1, broker-1 queues 0–1 are rows 2–3")
 }
 
 func TestEarliestIsTimestampZero(t *testing.T) {
 	e := setup(t, nil)
-	res := e.run(reset.Command{Group: "billing", Topics: []string{"audit"}, To: "earliest"})
-	wantStatus(t, res, reset.StatusApplied)
-	bodies := e.resets()
+	res := e.Run(reset.Command{Group: "billing", Topics: []string{"audit"}, To: "earliest"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	bodies := e.resets(t)
 	if len(bodies) != 1 || bodies[0].Timestamp != "0" || bodies[0].Topic != "audit" {
 		t.Fatalf("reset bodies %+v", bodies)
 	}
-	if got := e.offsets("billing", "audit"); !equal(got, []int64{100, 100, 100}) {
-		t.Errorf("audit offsets %v: timestamp 0 must clamp to each queue's min offset", got)
-	}
-	if got := e.offsets("billing", "orders"); !equal(got, []int64{100, 110, 100, 110}) {
-		t.Errorf("orders moved: %v", got)
-	}
+	e.wantOffsets(t, "billing", "audit", 100, 100, 100)
+	e.wantOffsets(t, "billing", "orders", 100, 110, 100, 110)
 	for _, r := range res.Partitions {
 		if r.After == nil || *r.After != 100 || r.Skipped == nil || *r.Skipped != -50 {
 			t.Errorf("row %+v", r)
@@ -214,15 +165,13 @@ func TestTimeAndAgo(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.to, func(t *testing.T) {
 			e := setup(t, nil)
-			res := e.run(reset.Command{Group: "billing", Topics: []string{"orders"}, To: c.to})
-			wantStatus(t, res, reset.StatusApplied)
-			bodies := e.resets()
+			res := e.Run(reset.Command{Group: "billing", Topics: []string{"orders"}, To: c.to})
+			huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+			bodies := e.resets(t)
 			if len(bodies) != 1 || bodies[0].Timestamp != strconv.FormatInt(c.ts, 10) {
 				t.Errorf("reset bodies %+v, want timestamp %d", bodies, c.ts)
 			}
-			if got := e.offsets("billing", "orders"); !equal(got, c.want) {
-				t.Errorf("offsets %v, want %v", got, c.want)
-			}
+			e.wantOffsets(t, "billing", "orders", c.want...)
 			if res.At == nil || *res.At != c.ts {
 				t.Errorf("at %v", res.At)
 			}
@@ -238,16 +187,16 @@ func TestTimeAndAgo(t *testing.T) {
 func TestUnsupportedForms(t *testing.T) {
 	e := setup(t, nil)
 	for _, to := range []string{"offset:5", "shift:+10", "shift:-10"} {
-		res := e.run(reset.Command{Group: "billing", To: to})
-		wantStatus(t, res, reset.StatusInvalid)
+		res := e.Run(reset.Command{Group: "billing", To: to})
+		huaweicloudtest.WantStatus(t, res, reset.StatusInvalid)
 		form := strings.SplitN(to, ":", 2)[0]
 		want := "huaweirocketmq targets cannot be reset to " + form + ": Huawei DMS for RocketMQ resets whole topics to a point in time: latest, earliest, time:T or ago:D"
 		if res.Error != want {
 			t.Errorf("%s: error %q, want %q", to, res.Error, want)
 		}
 	}
-	res := e.run(reset.Command{Group: "billing", Topics: []string{"orders"}, Partitions: []int32{0}, To: "latest"})
-	wantStatus(t, res, reset.StatusInvalid)
+	res := e.Run(reset.Command{Group: "billing", Topics: []string{"orders"}, Partitions: []int32{0}, To: "latest"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusInvalid)
 	want := "huaweirocketmq targets cannot reset single partitions or queues: Huawei DMS for RocketMQ resets whole topics to a point in time: latest, earliest, time:T or ago:D; leave partitions out to move the whole topic"
 	if res.Error != want {
 		t.Errorf("error %q, want %q", res.Error, want)
@@ -259,8 +208,8 @@ func TestUnsupportedForms(t *testing.T) {
 
 func TestOfflineGroupRefused(t *testing.T) {
 	e := setup(t, nil)
-	res := e.run(reset.Command{Group: "batch", To: "latest"})
-	wantStatus(t, res, reset.StatusRefused)
+	res := e.Run(reset.Command{Group: "batch", To: "latest"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusRefused)
 	want := "no consumer of group batch is online; huaweirocketmq resets offsets only while a consumer is online: start one consumer of the group and retry"
 	if res.Error != want || res.RefusedBy != "guard" {
 		t.Errorf("error %q refusedBy %q", res.Error, res.RefusedBy)
@@ -268,21 +217,17 @@ func TestOfflineGroupRefused(t *testing.T) {
 	if n := len(e.emu.Calls(huaweirocketmqtest.OpResetConsumeOffset)); n != 0 {
 		t.Errorf("%d reset calls", n)
 	}
-	if got := e.offsets("batch", "orders"); !equal(got, []int64{5, 5, 5, 5}) {
-		t.Errorf("offsets %v", got)
-	}
+	e.wantOffsets(t, "batch", "orders", 5, 5, 5, 5)
 }
 
 func TestDryRunChangesNothing(t *testing.T) {
 	e := setup(t, nil)
-	res := e.run(reset.Command{Group: "billing", To: "latest", DryRun: true})
-	wantStatus(t, res, reset.StatusPlanned)
+	res := e.Run(reset.Command{Group: "billing", To: "latest", DryRun: true})
+	huaweicloudtest.WantStatus(t, res, reset.StatusPlanned)
 	if n := len(e.emu.Calls(huaweirocketmqtest.OpResetConsumeOffset)); n != 0 {
 		t.Errorf("%d reset calls on a dry run", n)
 	}
-	if got := e.offsets("billing", "orders"); !equal(got, []int64{100, 110, 100, 110}) {
-		t.Errorf("orders offsets %v", got)
-	}
+	e.wantOffsets(t, "billing", "orders", 100, 110, 100, 110)
 	if res.Skipped == nil || *res.Skipped != 3*450+900+890+900+890 || *res.Partitions[0].After != 600 {
 		t.Errorf("plan %+v skipped %v", res.Partitions, res.Skipped)
 	}
@@ -290,64 +235,33 @@ func TestDryRunChangesNothing(t *testing.T) {
 
 func TestThrottledThreeTimesThenApplied(t *testing.T) {
 	e := setup(t, nil)
-	e.emu.Throttle(huaweirocketmqtest.OpResetConsumeOffset, 3)
-	res := e.run(reset.Command{Group: "billing", Topics: []string{"audit"}, To: "latest"})
-	wantStatus(t, res, reset.StatusApplied)
-	if !strings.Contains(strings.Join(res.Notes, "\n"), "ResetConsumeOffset of group billing on topic audit succeeded after 3 retries (APIG.0308)") {
-		t.Errorf("notes %q", res.Notes)
-	}
-	if n := len(e.emu.Calls(huaweirocketmqtest.OpResetConsumeOffset)); n != 4 {
-		t.Errorf("%d reset calls, want 4", n)
-	}
+	res := e.ThrottledThenApplied(t, huaweirocketmqtest.OpResetConsumeOffset, 3, reset.Command{Group: "billing", Topics: []string{"audit"}, To: "latest"})
+	huaweicloudtest.WantNote(t, res, "ResetConsumeOffset of group billing on topic audit succeeded after 3 retries (APIG.0308)")
 }
 
 func TestDeadlineExhaustedNamesThrottling(t *testing.T) {
 	e := setup(t, nil)
-	e.p.Cloud.Limiter.Backoff = 20 * time.Millisecond
-	e.p.Cloud.Limiter.MaxBackoff = 100 * time.Millisecond
-	e.p.Cloud.Limiter.MaxAttempts = 1000
-	e.emu.Throttle(huaweirocketmqtest.OpResetConsumeOffset, -1)
-	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
-	defer cancel()
-	res := e.planner.Run(ctx, reset.Command{Target: "hwmq", Group: "billing", Topics: []string{"audit"}, To: "latest"}, reset.Options{})
-	wantStatus(t, res, reset.StatusFailed)
-	if !strings.Contains(res.Error, "APIG.0308") {
-		t.Errorf("error %q", res.Error)
-	}
-	if got := e.offsets("billing", "audit"); !equal(got, []int64{150, 150, 150}) {
-		t.Errorf("offsets %v", got)
-	}
+	e.ThrottledPastDeadline(t, e.p.Cloud.Limiter, huaweirocketmqtest.OpResetConsumeOffset, reset.Command{Group: "billing", Topics: []string{"audit"}, To: "latest"})
+	e.wantOffsets(t, "billing", "audit", 150, 150, 150)
 }
 
 func TestBadSignature(t *testing.T) {
 	e := setup(t, nil)
 	t.Setenv("HUAWEICLOUD_SDK_AK", "HWUNKNOWN")
-	res := e.run(reset.Command{Group: "billing", To: "latest"})
-	wantStatus(t, res, reset.StatusFailed)
-	if !strings.Contains(res.Error, "authentication failed") {
-		t.Errorf("error %q", res.Error)
-	}
+	res := e.Run(reset.Command{Group: "billing", To: "latest"})
+	huaweicloudtest.WantError(t, res, reset.StatusFailed, "authentication failed")
 	t.Setenv("HUAWEICLOUD_SDK_AK", ak)
 	t.Setenv("HUAWEICLOUD_SDK_SK", sk+"x")
-	res = e.run(reset.Command{Group: "billing", To: "latest"})
-	wantStatus(t, res, reset.StatusFailed)
-	if !strings.Contains(res.Error, "authentication failed") || !strings.Contains(res.Error, "verify aksk signature fail") {
-		t.Errorf("error %q", res.Error)
-	}
+	res = e.Run(reset.Command{Group: "billing", To: "latest"})
+	huaweicloudtest.WantError(t, res, reset.StatusFailed, "authentication failed", "verify aksk signature fail")
 }
 
 func TestUnknownGroupAndTopic(t *testing.T) {
 	e := setup(t, nil)
-	res := e.run(reset.Command{Group: "ghost", To: "latest"})
-	wantStatus(t, res, reset.StatusInvalid)
-	if !strings.Contains(res.Error, `group "ghost" does not exist`) {
-		t.Errorf("error %q", res.Error)
-	}
-	res = e.run(reset.Command{Group: "billing", Topics: []string{"nope"}, To: "latest"})
-	wantStatus(t, res, reset.StatusInvalid)
-	if !strings.Contains(res.Error, `topic "nope"`) {
-		t.Errorf("error %q", res.Error)
-	}
+	res := e.Run(reset.Command{Group: "ghost", To: "latest"})
+	huaweicloudtest.WantError(t, res, reset.StatusInvalid, `group "ghost" does not exist`)
+	res = e.Run(reset.Command{Group: "billing", Topics: []string{"nope"}, To: "latest"})
+	huaweicloudtest.WantError(t, res, reset.StatusInvalid, `topic "nope"`)
 }
 
 func TestOffsetsAbove2To31(t *testing.T) {
@@ -356,12 +270,10 @@ func TestOffsetsAbove2To31(t *testing.T) {
 	e.emu.AddTopic("metrics", huaweirocketmqtest.Queue{Broker: "broker-0", ID: 0, Min: min, Max: max, First: base, Step: 1},
 		huaweirocketmqtest.Queue{Broker: "broker-0", ID: 1, Min: min, Max: max, First: base, Step: 1})
 	e.emu.Subscribe("billing", "metrics", func(huaweirocketmqtest.Queue) int64 { return 4_000_000_000 })
-	res := e.run(reset.Command{Group: "billing", Topics: []string{"metrics"}, To: fmt.Sprintf("time:%d", base+1_500_000_000)})
-	wantStatus(t, res, reset.StatusApplied)
+	res := e.Run(reset.Command{Group: "billing", Topics: []string{"metrics"}, To: fmt.Sprintf("time:%d", base+1_500_000_000)})
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
 	want := min + 1_500_000_000
-	if got := e.offsets("billing", "metrics"); !equal(got, []int64{want, want}) {
-		t.Errorf("offsets %v", got)
-	}
+	e.wantOffsets(t, "billing", "metrics", want, want)
 	r := res.Partitions[0]
 	if *r.Before != 4_000_000_000 || *r.After != want || *r.LogEnd != max || *r.Skipped != want-4_000_000_000 {
 		t.Errorf("row %+v", r)
@@ -376,8 +288,8 @@ func TestManyTopicsListedPageByPage(t *testing.T) {
 		e.emu.Subscribe("fleet", name, func(huaweirocketmqtest.Queue) int64 { return 1 })
 	}
 	e.emu.Connect("fleet", huaweirocketmqtest.Client{ID: "fleet-1", Addr: "10.0.0.9:4000"})
-	res := e.run(reset.Command{Group: "fleet", To: "latest"})
-	wantStatus(t, res, reset.StatusApplied)
+	res := e.Run(reset.Command{Group: "fleet", To: "latest"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
 	if len(res.Partitions) != 60 || *res.Skipped != 60*9 {
 		t.Fatalf("%d rows skipped %v", len(res.Partitions), res.Skipped)
 	}
@@ -398,7 +310,7 @@ func TestManyTopicsListedPageByPage(t *testing.T) {
 
 func TestEngineRocketmqRoute(t *testing.T) {
 	e := setup(t, func(t *config.Target) { t.Engine = "rocketmq" })
-	wantStatus(t, e.run(reset.Command{Group: "billing", Topics: []string{"audit"}, To: "earliest"}), reset.StatusApplied)
+	huaweicloudtest.WantStatus(t, e.Run(reset.Command{Group: "billing", Topics: []string{"audit"}, To: "earliest"}), reset.StatusApplied)
 	calls := e.emu.Calls(huaweirocketmqtest.OpResetConsumeOffset)
 	if len(calls) != 1 || !strings.HasPrefix(calls[0].Path, "/v2/rocketmq/"+project+"/") {
 		t.Errorf("calls %+v", calls)
@@ -408,8 +320,8 @@ func TestEngineRocketmqRoute(t *testing.T) {
 func TestBroadcastGroupFails(t *testing.T) {
 	e := setup(t, nil)
 	e.emu.SetBroadcast("billing", true)
-	res := e.run(reset.Command{Group: "billing", Topics: []string{"audit"}, To: "earliest"})
-	wantStatus(t, res, reset.StatusFailed)
+	res := e.Run(reset.Command{Group: "billing", Topics: []string{"audit"}, To: "earliest"})
+	huaweicloudtest.WantStatus(t, res, reset.StatusFailed)
 	if !strings.Contains(res.Error, "broadcast") || res.Partitions[0].Status != reset.StatusError {
 		t.Errorf("error %q rows %+v", res.Error, res.Partitions)
 	}
@@ -420,8 +332,8 @@ func TestBroadcastGroupFails(t *testing.T) {
 func TestPinnedPlanAppliesInOwnTerms(t *testing.T) {
 	e := setup(t, nil)
 	pinned := map[reset.TopicPartition]int64{{Topic: "audit", Partition: 0}: 600, {Topic: "audit", Partition: 1}: 600, {Topic: "audit", Partition: 2}: 600}
-	res := e.planner.Run(context.Background(), reset.Command{Target: "hwmq", Group: "billing", Topics: []string{"audit"}, To: "latest"}, reset.Options{Pinned: pinned})
-	wantStatus(t, res, reset.StatusApplied)
+	res := e.RunWith(context.Background(), reset.Command{Group: "billing", Topics: []string{"audit"}, To: "latest"}, reset.Options{Pinned: pinned})
+	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
 	if n := len(e.emu.Calls(huaweirocketmqtest.OpResetConsumeOffset)); n != 1 {
 		t.Errorf("%d reset calls, want one timestamp call for the topic", n)
 	}

@@ -13,11 +13,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"offsetreset/shared/provider/aliyun/aliyuntest"
@@ -38,51 +38,24 @@ const OnlineMessage = "The consumer group is online. Stop all consumers of the g
 
 // Server is a running emulator.
 type Server struct {
-	*aliyuntest.Server
-
-	mu        sync.Mutex
-	instances map[string]*Instance
+	*aliyuntest.Emulator[Instance]
 }
 
 // Start runs an emulator with no instances and no keys.
 func Start() *Server {
-	s := &Server{instances: map[string]*Instance{}}
-	s.Server = aliyuntest.Start(aliyuntest.RPC, Version, (*api)(s))
+	s := &Server{}
+	s.Emulator = aliyuntest.StartEmulator[Instance](aliyuntest.RPC, Version, (*api)(s))
 	return s
 }
 
-// Instance is one ApsaraMQ for Kafka instance.
+// Instance is one ApsaraMQ for Kafka instance: topics of partitions, each a message log whose
+// positions are the offsets.
 type Instance struct {
 	s      *Server
 	ID     string
 	Region string
-	topics map[string]*topic
+	topics map[string][]*aliyuntest.Log
 	groups map[string]*group
-}
-
-type topic struct{ parts []*partition }
-
-// partition holds the timestamps (Unix ms) of the messages from offset start on.
-type partition struct {
-	start int64
-	ts    []int64
-}
-
-func (p *partition) end() int64 { return p.start + int64(len(p.ts)) }
-
-// offsetAt is the first offset whose message time is ≥ ms, or the log end.
-func (p *partition) offsetAt(ms int64) int64 {
-	i := sort.Search(len(p.ts), func(i int) bool { return p.ts[i] >= ms })
-	return p.start + int64(i)
-}
-
-func (p *partition) clamp(o int64) int64 { return max(p.start, min(o, p.end())) }
-
-func (p *partition) timeOf(offset int64) int64 {
-	if i := offset - 1 - p.start; i >= 0 && i < int64(len(p.ts)) {
-		return p.ts[i]
-	}
-	return 0
 }
 
 type group struct {
@@ -92,79 +65,65 @@ type group struct {
 
 // Instance returns the instance with this ID, creating it in region if needed.
 func (s *Server) Instance(id, region string) *Instance {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if in, ok := s.instances[id]; ok {
-		return in
-	}
-	in := &Instance{s: s, ID: id, Region: region, topics: map[string]*topic{}, groups: map[string]*group{}}
-	s.instances[id] = in
-	return in
+	return s.AddInstance(id, func() *Instance {
+		return &Instance{s: s, ID: id, Region: region, topics: map[string][]*aliyuntest.Log{}, groups: map[string]*group{}}
+	})
 }
+
+// lastTime is the time of the message before offset, the last one a group at offset consumed.
+func lastTime(part *aliyuntest.Log, offset int64) int64 { return part.TimeOf(offset - 1) }
 
 // AddTopic creates an empty topic with n partitions.
 func (in *Instance) AddTopic(name string, n int32) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
-	t := &topic{}
-	for range n {
-		t.parts = append(t.parts, &partition{})
+	in.s.Mu.Lock()
+	defer in.s.Mu.Unlock()
+	parts := make([]*aliyuntest.Log, n)
+	for p := range parts {
+		parts[p] = &aliyuntest.Log{}
 	}
-	in.topics[name] = t
+	in.topics[name] = parts
 }
 
 // Produce appends n messages to every partition of a topic; message i of partition p has time
 // ts(p, i).
 func (in *Instance) Produce(name string, n int, ts func(p int32, i int) time.Time) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
-	for p, part := range in.topics[name].parts {
-		for i := range n {
-			part.ts = append(part.ts, ts(int32(p), i).UnixMilli())
-		}
+	in.s.Mu.Lock()
+	defer in.s.Mu.Unlock()
+	for p, part := range in.topics[name] {
+		part.Append(n, func(i int) time.Time { return ts(int32(p), i) })
 	}
 }
 
 // Trim drops the messages of one partition before offset start (retention).
 func (in *Instance) Trim(name string, p int32, start int64) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
-	part := in.topics[name].parts[p]
-	if drop := start - part.start; drop > 0 {
-		drop = min(drop, int64(len(part.ts)))
-		part.ts = part.ts[drop:]
-		part.start += drop
-	}
+	in.s.Mu.Lock()
+	defer in.s.Mu.Unlock()
+	in.topics[name][p].Trim(start)
 }
 
 // Bounds is the log start and end of a partition.
 func (in *Instance) Bounds(name string, p int32) (start, end int64) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
-	part := in.topics[name].parts[p]
-	return part.start, part.end()
+	in.s.Mu.Lock()
+	defer in.s.Mu.Unlock()
+	part := in.topics[name][p]
+	return part.Start, part.End()
 }
 
 func (in *Instance) group(name string) *group {
-	g, ok := in.groups[name]
-	if !ok {
-		g = &group{committed: map[string]map[int32]int64{}}
-		in.groups[name] = g
-	}
-	return g
+	return aliyuntest.Lazy(in.groups, name, func() *group { return &group{committed: map[string]map[int32]int64{}} })
 }
 
 // AddGroup creates a consumer group with no offsets.
 func (in *Instance) AddGroup(name string) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
+	in.s.Mu.Lock()
+	defer in.s.Mu.Unlock()
 	in.group(name)
 }
 
 // Commit sets a group's committed offset on one partition (creating the group).
 func (in *Instance) Commit(groupName, topicName string, p int32, offset int64) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
+	in.s.Mu.Lock()
+	defer in.s.Mu.Unlock()
 	g := in.group(groupName)
 	if g.committed[topicName] == nil {
 		g.committed[topicName] = map[int32]int64{}
@@ -174,9 +133,9 @@ func (in *Instance) Commit(groupName, topicName string, p int32, offset int64) {
 
 // CommitAll commits offset(p) on every partition of a topic.
 func (in *Instance) CommitAll(groupName, topicName string, offset func(p int32) int64) {
-	in.s.mu.Lock()
-	n := len(in.topics[topicName].parts)
-	in.s.mu.Unlock()
+	in.s.Mu.Lock()
+	n := len(in.topics[topicName])
+	in.s.Mu.Unlock()
 	for p := range int32(n) {
 		in.Commit(groupName, topicName, p, offset(p))
 	}
@@ -184,22 +143,19 @@ func (in *Instance) CommitAll(groupName, topicName string, offset func(p int32) 
 
 // SetOnline marks consumers of a group online (client IDs); none = the group is empty.
 func (in *Instance) SetOnline(groupName string, clients ...string) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
+	in.s.Mu.Lock()
+	defer in.s.Mu.Unlock()
 	in.group(groupName).online = clients
 }
 
 // Committed is a copy of a group's committed offsets: topic → partition → offset.
 func (in *Instance) Committed(groupName string) map[string]map[int32]int64 {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
+	in.s.Mu.Lock()
+	defer in.s.Mu.Unlock()
 	out := map[string]map[int32]int64{}
 	if g, ok := in.groups[groupName]; ok {
 		for t, ps := range g.committed {
-			out[t] = map[int32]int64{}
-			for p, o := range ps {
-				out[t][p] = o
-			}
+			out[t] = maps.Clone(ps)
 		}
 	}
 	return out
@@ -246,9 +202,9 @@ func (a *api) Serve(r *aliyuntest.Request) aliyuntest.Reply {
 		return missing("InstanceId")
 	}
 	s := (*Server)(a)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	in, ok := s.instances[p["InstanceId"]]
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	in, ok := s.Lookup(p["InstanceId"])
 	if !ok || in.Region != p["RegionId"] {
 		return business(400, "The instance %s does not exist in region %s.", p["InstanceId"], p["RegionId"])
 	}
@@ -309,7 +265,7 @@ func (in *Instance) progress(p map[string]string) aliyuntest.Reply {
 	cp.TopicList.TopicList = []topicItem{}
 	cp.RebalanceInfoList.RebalanceInfoList = []rebalanceItem{}
 	for _, name := range sortedKeys(g.committed) {
-		t, ok := in.topics[name]
+		logs, ok := in.topics[name]
 		if !ok {
 			continue
 		}
@@ -321,13 +277,13 @@ func (in *Instance) progress(p map[string]string) aliyuntest.Reply {
 		}
 		sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
 		for _, part := range parts {
-			if int(part) >= len(t.parts) {
+			if int(part) >= len(logs) {
 				continue
 			}
-			pt, c := t.parts[part], g.committed[name][part]
-			it := offsetItem{Partition: part, BrokerOffset: pt.end(), ConsumerOffset: c, LastTimestamp: pt.timeOf(c)}
+			pt, c := logs[part], g.committed[name][part]
+			it := offsetItem{Partition: part, BrokerOffset: pt.End(), ConsumerOffset: c, LastTimestamp: lastTime(pt, c)}
 			ti.OffsetList.OffsetList = append(ti.OffsetList.OffsetList, it)
-			ti.TotalDiff += max(0, pt.end()-c)
+			ti.TotalDiff += max(0, pt.End()-c)
 			ti.LastTimestamp = max(ti.LastTimestamp, it.LastTimestamp)
 		}
 		cp.TotalDiff += ti.TotalDiff
@@ -354,7 +310,7 @@ func (in *Instance) topicStatus(p map[string]string) aliyuntest.Reply {
 	if p["Topic"] == "" {
 		return missing("Topic")
 	}
-	t, ok := in.topics[p["Topic"]]
+	parts, ok := in.topics[p["Topic"]]
 	if !ok {
 		return business(400, "The topic %s does not exist.", p["Topic"])
 	}
@@ -366,10 +322,10 @@ func (in *Instance) topicStatus(p map[string]string) aliyuntest.Reply {
 		} `json:"OffsetTable"`
 	}
 	st.OffsetTable.OffsetTable = []tableItem{}
-	for i, part := range t.parts {
-		last := part.timeOf(part.end())
-		st.OffsetTable.OffsetTable = append(st.OffsetTable.OffsetTable, tableItem{Topic: p["Topic"], Partition: int32(i), MinOffset: part.start, MaxOffset: part.end(), LastUpdateTimestamp: last})
-		st.TotalCount += int64(len(part.ts))
+	for i, part := range parts {
+		last := lastTime(part, part.End())
+		st.OffsetTable.OffsetTable = append(st.OffsetTable.OffsetTable, tableItem{Topic: p["Topic"], Partition: int32(i), MinOffset: part.Start, MaxOffset: part.End(), LastUpdateTimestamp: last})
+		st.TotalCount += int64(len(part.Times))
 		st.LastTimeStamp = max(st.LastTimeStamp, last)
 	}
 	return success(map[string]any{"TopicStatus": st})
@@ -423,14 +379,14 @@ func (in *Instance) resetByTime(g *group, p map[string]string) aliyuntest.Reply 
 		if g.committed[name] == nil {
 			g.committed[name] = map[int32]int64{}
 		}
-		for i, part := range in.topics[name].parts {
+		for i, part := range in.topics[name] {
 			switch ms {
 			case -1:
-				g.committed[name][int32(i)] = part.end()
+				g.committed[name][int32(i)] = part.End()
 			case -2:
-				g.committed[name][int32(i)] = part.start
+				g.committed[name][int32(i)] = part.Start
 			default:
-				g.committed[name][int32(i)] = part.offsetAt(ms)
+				g.committed[name][int32(i)] = part.At(ms)
 			}
 		}
 	}
@@ -442,7 +398,7 @@ func (in *Instance) resetByOffsets(g *group, p map[string]string) aliyuntest.Rep
 	if name == "" {
 		return business(400, "Topic is required when ResetType is offset.")
 	}
-	t, ok := in.topics[name]
+	parts, ok := in.topics[name]
 	if !ok {
 		return business(400, "The topic %s does not exist.", name)
 	}
@@ -463,10 +419,10 @@ func (in *Instance) resetByOffsets(g *group, p map[string]string) aliyuntest.Rep
 		if !ok1 || !ok2 {
 			return business(400, "Offsets entry %v needs Partition and Offset.", it)
 		}
-		if part < 0 || int(part) >= len(t.parts) {
+		if part < 0 || int(part) >= len(parts) {
 			return business(400, "The partition %d of topic %s does not exist.", part, name)
 		}
-		set[int32(part)] = t.parts[part].clamp(off)
+		set[int32(part)] = parts[part].Clamp(off)
 	}
 	if g.committed[name] == nil {
 		g.committed[name] = map[int32]int64{}

@@ -13,11 +13,11 @@ package alirocketmqtest
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"offsetreset/shared/provider/aliyun/aliyuntest"
@@ -35,46 +35,24 @@ const (
 
 // Server is a running emulator.
 type Server struct {
-	*aliyuntest.Server
-
-	mu        sync.Mutex
-	instances map[string]*Instance
+	*aliyuntest.Emulator[Instance]
 }
 
 // Start runs an emulator with no instances and no keys.
 func Start() *Server {
-	s := &Server{instances: map[string]*Instance{}}
-	s.Server = aliyuntest.Start(aliyuntest.RPC, Version, (*api)(s))
+	s := &Server{}
+	s.Emulator = aliyuntest.StartEmulator[Instance](aliyuntest.RPC, Version, (*api)(s))
 	return s
 }
 
-// Instance is one RocketMQ 4.x instance.
+// Instance is one RocketMQ 4.x instance. Its topics (AddTopic, Produce, Trim, Bounds) are one
+// message log each: the queues of a topic are not told apart, as the OpenAPI never does.
 type Instance struct {
+	aliyuntest.Topics
 	s      *Server
 	ID     string
 	Region string
-	topics map[string]*topic
 	groups map[string]*group
-}
-
-// topic holds the store times (Unix ms) of its messages from position start on; the queues of
-// the topic are not told apart, as the OpenAPI never does.
-type topic struct {
-	start int64
-	ts    []int64
-}
-
-func (t *topic) end() int64 { return t.start + int64(len(t.ts)) }
-
-func (t *topic) at(ms int64) int64 {
-	return t.start + int64(sort.Search(len(t.ts), func(i int) bool { return t.ts[i] >= ms }))
-}
-
-func (t *topic) timeOf(pos int64) int64 {
-	if i := pos - t.start; i >= 0 && i < int64(len(t.ts)) {
-		return t.ts[i]
-	}
-	return 0
 }
 
 type group struct {
@@ -84,86 +62,37 @@ type group struct {
 
 // Instance returns the instance with this ID, creating it in region if needed.
 func (s *Server) Instance(id, region string) *Instance {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if in, ok := s.instances[id]; ok {
-		return in
-	}
-	in := &Instance{s: s, ID: id, Region: region, topics: map[string]*topic{}, groups: map[string]*group{}}
-	s.instances[id] = in
-	return in
-}
-
-// AddTopic creates an empty topic.
-func (in *Instance) AddTopic(name string) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
-	in.topics[name] = &topic{}
-}
-
-// Produce appends n messages; message i has store time ts(i).
-func (in *Instance) Produce(name string, n int, ts func(i int) time.Time) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
-	t := in.topics[name]
-	for i := range n {
-		t.ts = append(t.ts, ts(i).UnixMilli())
-	}
-}
-
-// Trim drops the messages before position start (retention).
-func (in *Instance) Trim(name string, start int64) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
-	t := in.topics[name]
-	if drop := min(start-t.start, int64(len(t.ts))); drop > 0 {
-		t.ts = t.ts[drop:]
-		t.start += drop
-	}
-}
-
-// Bounds is the position of the oldest retained message and the end of a topic.
-func (in *Instance) Bounds(name string) (start, end int64) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
-	t := in.topics[name]
-	return t.start, t.end()
+	return s.AddInstance(id, func() *Instance {
+		return &Instance{Topics: aliyuntest.NewTopics(&s.Mu), s: s, ID: id, Region: region, groups: map[string]*group{}}
+	})
 }
 
 func (in *Instance) group(name string) *group {
-	g, ok := in.groups[name]
-	if !ok {
-		g = &group{consumed: map[string]int64{}}
-		in.groups[name] = g
-	}
-	return g
+	return aliyuntest.Lazy(in.groups, name, func() *group { return &group{consumed: map[string]int64{}} })
 }
 
 // Subscribe makes a group consume a topic, positioned at consumed.
 func (in *Instance) Subscribe(groupID, topicName string, consumed int64) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
+	in.s.Mu.Lock()
+	defer in.s.Mu.Unlock()
 	in.group(groupID).consumed[topicName] = consumed
 }
 
 // SetOnline marks consumer clients of a group online; none = offline.
 func (in *Instance) SetOnline(groupID string, clients ...string) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
+	in.s.Mu.Lock()
+	defer in.s.Mu.Unlock()
 	in.group(groupID).clients = clients
 }
 
 // Consumed is a copy of a group's positions: topic → position.
 func (in *Instance) Consumed(groupID string) map[string]int64 {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
-	out := map[string]int64{}
+	in.s.Mu.Lock()
+	defer in.s.Mu.Unlock()
 	if g, ok := in.groups[groupID]; ok {
-		for t, p := range g.consumed {
-			out[t] = p
-		}
+		return maps.Clone(g.consumed)
 	}
-	return out
+	return map[string]int64{}
 }
 
 type api Server
@@ -202,9 +131,9 @@ func (a *api) Serve(r *aliyuntest.Request) aliyuntest.Reply {
 		}
 	}
 	s := (*Server)(a)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	in, found := s.instances[p["InstanceId"]]
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	in, found := s.Lookup(p["InstanceId"])
 	if !found || in.Region != p["RegionId"] {
 		return fail(http.StatusNotFound, "BIZ_INSTANCE_NOT_FOUND", "The instance %s does not exist in region %s.", p["InstanceId"], p["RegionId"])
 	}
@@ -220,7 +149,7 @@ func (a *api) Serve(r *aliyuntest.Request) aliyuntest.Reply {
 		if t == nil {
 			return reply
 		}
-		return ok(map[string]any{"Topic": p["Topic"], "MinTimeStamp": t.timeOf(t.start), "MaxTimeStamp": t.timeOf(t.end() - 1), "ConsumeTimeStamp": t.timeOf(g.consumed[p["Topic"]])})
+		return ok(map[string]any{"Topic": p["Topic"], "MinTimeStamp": t.TimeOf(t.Start), "MaxTimeStamp": t.TimeOf(t.End() - 1), "ConsumeTimeStamp": t.TimeOf(g.consumed[p["Topic"]])})
 	case OnsConsumerResetOffset:
 		return in.resetOffset(g, p)
 	}
@@ -228,11 +157,11 @@ func (a *api) Serve(r *aliyuntest.Request) aliyuntest.Reply {
 }
 
 // subscribed finds the topic of a request that the group consumes.
-func (in *Instance) subscribed(g *group, p map[string]string) (*topic, aliyuntest.Reply) {
+func (in *Instance) subscribed(g *group, p map[string]string) (*aliyuntest.Log, aliyuntest.Reply) {
 	if p["Topic"] == "" {
 		return nil, missing("Topic")
 	}
-	t, found := in.topics[p["Topic"]]
+	t, found := in.Logs[p["Topic"]]
 	if !found {
 		return nil, fail(http.StatusNotFound, "BIZ_TOPIC_NOT_FOUND", "The topic %s does not exist in instance %s.", p["Topic"], in.ID)
 	}
@@ -260,14 +189,14 @@ func (in *Instance) accumulate(g *group, p map[string]string) aliyuntest.Reply {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		t, found := in.topics[name]
+		t, found := in.Logs[name]
 		if !found {
 			continue
 		}
-		pos := max(g.consumed[name], t.start)
-		d := detail{Topic: name, TotalDiff: max(0, t.end()-pos), LastTimestamp: t.timeOf(pos - 1)}
+		pos := max(g.consumed[name], t.Start)
+		d := detail{Topic: name, TotalDiff: max(0, t.End()-pos), LastTimestamp: t.TimeOf(pos - 1)}
 		if d.TotalDiff > 0 {
-			d.DelayTime = max(0, now-t.timeOf(pos))
+			d.DelayTime = max(0, now-t.TimeOf(pos))
 		}
 		total += d.TotalDiff
 		last = max(last, d.LastTimestamp)
@@ -290,7 +219,7 @@ func (in *Instance) resetOffset(g *group, p map[string]string) aliyuntest.Reply 
 	case "":
 		return missing("Type")
 	case "0":
-		g.consumed[p["Topic"]] = t.end()
+		g.consumed[p["Topic"]] = t.End()
 		return ok(nil)
 	case "1":
 	default:
@@ -303,13 +232,13 @@ func (in *Instance) resetOffset(g *group, p map[string]string) aliyuntest.Reply 
 	if err != nil {
 		return fail(http.StatusBadRequest, "BIZ_FIELD_CHECK_INVALID", "The ResetTimestamp %q is not Unix milliseconds.", p["ResetTimestamp"])
 	}
-	if len(t.ts) == 0 {
+	if len(t.Times) == 0 {
 		return fail(http.StatusBadRequest, "BIZ_FIELD_CHECK_INVALID", "The topic %s holds no messages, so no point in time can be selected.", p["Topic"])
 	}
-	lo, hi := t.timeOf(t.start), t.timeOf(t.end()-1)
+	lo, hi := t.TimeOf(t.Start), t.TimeOf(t.End()-1)
 	if ms < lo || ms > hi {
 		return fail(http.StatusBadRequest, "BIZ_FIELD_CHECK_INVALID", "The ResetTimestamp %d is outside the time range of topic %s [%d, %d].", ms, p["Topic"], lo, hi)
 	}
-	g.consumed[p["Topic"]] = t.at(ms)
+	g.consumed[p["Topic"]] = t.At(ms)
 	return ok(nil)
 }

@@ -19,10 +19,9 @@ package alirocketmq5test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"offsetreset/shared/provider/aliyun/aliyuntest"
@@ -42,44 +41,24 @@ var ResetTimeZone = time.FixedZone("UTC+8", 8*3600)
 
 // Server is a running emulator.
 type Server struct {
-	*aliyuntest.Server
-
-	mu        sync.Mutex
-	instances map[string]*Instance
+	*aliyuntest.Emulator[Instance]
 }
 
 // Start runs an emulator with no instances and no keys.
 func Start() *Server {
-	s := &Server{instances: map[string]*Instance{}}
-	s.Server = aliyuntest.Start(aliyuntest.ROA, Version, (*api)(s))
+	s := &Server{}
+	s.Emulator = aliyuntest.StartEmulator[Instance](aliyuntest.ROA, Version, (*api)(s))
 	return s
 }
 
-// Instance is one RocketMQ 5.x instance.
+// Instance is one RocketMQ 5.x instance; its topics (AddTopic, Produce, Trim, DeleteTopic) are one
+// message log each.
 type Instance struct {
+	aliyuntest.Topics
 	s      *Server
 	ID     string
 	Region string
-	topics map[string]*topic
 	groups map[string]*group
-}
-
-type topic struct {
-	start int64
-	ts    []int64
-}
-
-func (t *topic) end() int64 { return t.start + int64(len(t.ts)) }
-
-func (t *topic) at(ms int64) int64 {
-	return t.start + int64(sort.Search(len(t.ts), func(i int) bool { return t.ts[i] >= ms }))
-}
-
-func (t *topic) timeOf(pos int64) int64 {
-	if i := pos - t.start; i >= 0 && i < int64(len(t.ts)) {
-		return t.ts[i]
-	}
-	return 0
 }
 
 type group struct {
@@ -89,65 +68,20 @@ type group struct {
 
 // Instance returns the instance with this ID, creating it if needed.
 func (s *Server) Instance(id, region string) *Instance {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if in, ok := s.instances[id]; ok {
-		return in
-	}
-	in := &Instance{s: s, ID: id, Region: region, topics: map[string]*topic{}, groups: map[string]*group{}}
-	s.instances[id] = in
-	return in
-}
-
-// AddTopic creates an empty topic.
-func (in *Instance) AddTopic(name string) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
-	in.topics[name] = &topic{}
-}
-
-// Produce appends n messages; message i has store time ts(i).
-func (in *Instance) Produce(name string, n int, ts func(i int) time.Time) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
-	t := in.topics[name]
-	for i := range n {
-		t.ts = append(t.ts, ts(i).UnixMilli())
-	}
-}
-
-// Trim drops the messages before position start (retention).
-func (in *Instance) Trim(name string, start int64) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
-	t := in.topics[name]
-	if drop := min(start-t.start, int64(len(t.ts))); drop > 0 {
-		t.ts = t.ts[drop:]
-		t.start += drop
-	}
-}
-
-// DeleteTopic removes a topic; subscriptions to it stay.
-func (in *Instance) DeleteTopic(name string) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
-	delete(in.topics, name)
+	return s.AddInstance(id, func() *Instance {
+		return &Instance{Topics: aliyuntest.NewTopics(&s.Mu), s: s, ID: id, Region: region, groups: map[string]*group{}}
+	})
 }
 
 func (in *Instance) group(name string) *group {
-	g, ok := in.groups[name]
-	if !ok {
-		g = &group{consumed: map[string]int64{}, inflight: map[string]int64{}}
-		in.groups[name] = g
-	}
-	return g
+	return aliyuntest.Lazy(in.groups, name, func() *group { return &group{consumed: map[string]int64{}, inflight: map[string]int64{}} })
 }
 
 // Subscribe makes a group consume a topic, positioned at consumed, with inflight messages
 // delivered but not yet acknowledged.
 func (in *Instance) Subscribe(groupID, topicName string, consumed, inflight int64) {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
+	in.s.Mu.Lock()
+	defer in.s.Mu.Unlock()
 	g := in.group(groupID)
 	g.consumed[topicName] = consumed
 	g.inflight[topicName] = inflight
@@ -155,15 +89,12 @@ func (in *Instance) Subscribe(groupID, topicName string, consumed, inflight int6
 
 // Consumed is a copy of a group's positions: topic → position.
 func (in *Instance) Consumed(groupID string) map[string]int64 {
-	in.s.mu.Lock()
-	defer in.s.mu.Unlock()
-	out := map[string]int64{}
+	in.s.Mu.Lock()
+	defer in.s.Mu.Unlock()
 	if g, ok := in.groups[groupID]; ok {
-		for t, p := range g.consumed {
-			out[t] = p
-		}
+		return maps.Clone(g.consumed)
 	}
-	return out
+	return map[string]int64{}
 }
 
 type api Server
@@ -203,9 +134,9 @@ func ok(data any) aliyuntest.Reply {
 
 func (a *api) Serve(r *aliyuntest.Request) aliyuntest.Reply {
 	s := (*Server)(a)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	in, found := s.instances[r.Route["instanceId"]]
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	in, found := s.Lookup(r.Route["instanceId"])
 	if !found {
 		return fail(http.StatusNotFound, "Instance.NotFound", "The instance %s cannot be found.", r.Route["instanceId"])
 	}
@@ -237,15 +168,15 @@ func (in *Instance) lag(groupID string, g *group, only string) aliyuntest.Reply 
 		if only != "" && name != only {
 			continue
 		}
-		t, found := in.topics[name]
+		t, found := in.Logs[name]
 		if !found {
 			// A subscription outlives its topic: it shows with nothing to consume.
-			t = &topic{}
+			t = &aliyuntest.Log{}
 		}
-		pos = max(pos, t.start)
-		l := lag{ReadyCount: max(0, t.end()-pos), InflightCount: g.inflight[name], LastConsumeTimestamp: t.timeOf(pos - 1)}
+		pos = max(pos, t.Start)
+		l := lag{ReadyCount: max(0, t.End()-pos), InflightCount: g.inflight[name], LastConsumeTimestamp: t.TimeOf(pos - 1)}
 		if l.ReadyCount > 0 {
-			l.DeliveryDuration = max(0, now-t.timeOf(pos)) / 1000
+			l.DeliveryDuration = max(0, now-t.TimeOf(pos)) / 1000
 		}
 		perTopic[name] = l
 		total.ReadyCount += l.ReadyCount
@@ -261,7 +192,7 @@ func (in *Instance) lag(groupID string, g *group, only string) aliyuntest.Reply 
 
 func (in *Instance) reset(g *group, r *aliyuntest.Request) aliyuntest.Reply {
 	name := r.Route["topicName"]
-	t, found := in.topics[name]
+	t, found := in.Logs[name]
 	if !found {
 		return fail(http.StatusNotFound, "Topic.NotFound", "The topic %s cannot be found.", name)
 	}
@@ -280,7 +211,7 @@ func (in *Instance) reset(g *group, r *aliyuntest.Request) aliyuntest.Reply {
 	}
 	switch *body.ResetType {
 	case "LATEST_OFFSET":
-		g.consumed[name] = t.end()
+		g.consumed[name] = t.End()
 	case "SPECIFIED_TIME":
 		if body.ResetTime == nil || *body.ResetTime == "" {
 			return fail(http.StatusBadRequest, "MissingResetTime", "Parameter resetTime is mandatory when resetType is SPECIFIED_TIME .")
@@ -289,7 +220,7 @@ func (in *Instance) reset(g *group, r *aliyuntest.Request) aliyuntest.Reply {
 		if err != nil {
 			return fail(http.StatusBadRequest, "InvalidResetTime", "The resetTime %q is not in the format YYYY-MM-DD HH:mm:ss.", *body.ResetTime)
 		}
-		g.consumed[name] = t.at(at.UnixMilli())
+		g.consumed[name] = t.At(at.UnixMilli())
 	default:
 		return fail(http.StatusBadRequest, "InvalidResetType", "The resetType %q is invalid; use LATEST_OFFSET or SPECIFIED_TIME.", *body.ResetType)
 	}

@@ -4,7 +4,8 @@
 // (HMAC-SHA1 over the canonical headers and resource, key secret), known AccessKey, security
 // token, timestamp window, nonce reuse, API version — answers gateway errors in the gateway's
 // shape (string Code, Message, RequestId), records every call, and injects faults (throttling,
-// 5xx, latency, malformed bodies). The product emulators supply the API behind it.
+// 5xx, latency, malformed bodies). The product emulators supply the API behind it and build on
+// Emulator, Log and Topics here; Harness and the Want helpers wire a provider under test to them.
 package aliyuntest
 
 import (
@@ -177,24 +178,23 @@ func (s *Server) ClearFaults() {
 }
 
 // Calls returns a copy of the recorded calls.
-func (s *Server) Calls() []Call {
+func (s *Server) Calls() []Call { return s.CallsOf("") }
+
+// CallsOf returns a copy of the recorded calls of action ("" = all).
+func (s *Server) CallsOf(action string) []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Call(nil), s.calls...)
+	var out []Call
+	for _, c := range s.calls {
+		if action == "" || c.Action == action {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Count is how many calls of action were recorded ("" = all).
-func (s *Server) Count(action string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, c := range s.calls {
-		if action == "" || c.Action == action {
-			n++
-		}
-	}
-	return n
-}
+func (s *Server) Count(action string) int { return len(s.CallsOf(action)) }
 
 // ResetCalls forgets the recorded calls.
 func (s *Server) ResetCalls() {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -196,7 +197,7 @@ func (s *Server) Calls(ops ...string) []Call {
 	defer s.mu.Unlock()
 	var out []Call
 	for _, c := range s.calls {
-		if len(ops) == 0 || containsOp(ops, c.Op) {
+		if len(ops) == 0 || slices.Contains(ops, c.Op) {
 			out = append(out, c)
 		}
 	}
@@ -289,7 +290,7 @@ func (s *Server) authenticate(r *http.Request, body []byte) (Reply, bool) {
 		}
 		return deny("the security token of temporary access key %s is missing or wrong", a.Access)
 	}
-	if tok := r.Header.Get("X-Security-Token"); tok != "" && !contains(a.SignedHeaders, "x-security-token") {
+	if tok := r.Header.Get("X-Security-Token"); tok != "" && !slices.Contains(a.SignedHeaders, "x-security-token") {
 		return deny("x-security-token is not among the signed headers")
 	}
 	return Reply{}, false
@@ -351,15 +352,6 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-func containsOp(ops []string, op string) bool {
-	for _, o := range ops {
-		if o == op {
-			return true
-		}
-	}
-	return false
 }
 
 // Paging reads the offset and limit query parameters as the DMS list APIs do: offset ≥ 0

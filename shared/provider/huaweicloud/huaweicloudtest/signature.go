@@ -2,7 +2,8 @@
 // net/http/httptest): SDK-HMAC-SHA256 signature checking exactly as the SDK's signer builds the
 // canonical request, APIG-style error replies, a record of every call with its arrival time, and
 // injected throttling, 5xx, latency and malformed replies. The service models live beside the
-// providers (huaweikafkatest, huaweirocketmqtest).
+// providers (huaweikafkatest, huaweirocketmqtest) and build on DMS and Model here; Harness and the
+// Want helpers wire a provider under test to them.
 package huaweicloudtest
 
 import (
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -136,7 +138,7 @@ func Verify(r *http.Request, body []byte, sk string, now time.Time) error {
 	if d := now.Sub(t); d > MaxSkew || d < -MaxSkew {
 		return fmt.Errorf("the signature has expired: %s %s is %s away from the server's clock", DateHeader, date, d.Round(time.Second))
 	}
-	if !contains(a.SignedHeaders, strings.ToLower(DateHeader)) {
+	if !slices.Contains(a.SignedHeaders, strings.ToLower(DateHeader)) {
 		return errors.New("x-sdk-date is not among the signed headers")
 	}
 	for i, h := range a.SignedHeaders {
@@ -149,15 +151,6 @@ func Verify(r *http.Request, body []byte, sk string, now time.Time) error {
 		return errors.New("verify aksk signature fail")
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // escape is the SDK signer's escaping: everything but A-Z a-z 0-9 - _ . ~ as %XX.

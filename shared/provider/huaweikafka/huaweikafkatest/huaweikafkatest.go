@@ -24,10 +24,9 @@ package huaweikafkatest
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+	"maps"
 	"net/http"
 	"sort"
-	"sync"
 
 	"offsetreset/shared/provider/huaweicloud/huaweicloudtest"
 )
@@ -46,21 +45,16 @@ type Partition struct {
 	First, Step int64
 }
 
+func (p Partition) span() huaweicloudtest.Span {
+	return huaweicloudtest.Span{Start: p.Start, End: p.End, First: p.First, Step: p.Step}
+}
+
 // Time is the timestamp of message o.
-func (p Partition) Time(o int64) int64 { return p.First + (o-p.Start)*p.Step }
+func (p Partition) Time(o int64) int64 { return p.span().Time(o) }
 
 // OffsetAt is the first offset whose message timestamp is ≥ ms, clamped as the seeds say: the log
 // start for a time before the first message, the log end for a time after the last.
-func (p Partition) OffsetAt(ms int64) int64 {
-	if p.End <= p.Start || ms <= p.First {
-		return p.Start
-	}
-	if ms > p.Time(p.End-1) {
-		return p.End
-	}
-	step := max(p.Step, 1)
-	return p.Start + (ms-p.First+step-1)/step
-}
+func (p Partition) OffsetAt(ms int64) int64 { return p.span().OffsetAt(ms) }
 
 // Member is an active member of a group.
 type Member struct {
@@ -77,97 +71,60 @@ type group struct {
 
 // Kafka is a running emulator of one DMS for Kafka instance.
 type Kafka struct {
-	*huaweicloudtest.Server
-	Project, Instance string
-
-	mu     sync.Mutex
-	topics map[string][]Partition
-	groups map[string]*group
+	*huaweicloudtest.DMS
+	huaweicloudtest.Model[Partition, group]
 }
 
 // Start runs an emulator for instance in project; register keys with AddKey.
 func Start(project, instance string) *Kafka {
-	k := &Kafka{Server: huaweicloudtest.NewServer(), Project: project, Instance: instance,
-		topics: map[string][]Partition{}, groups: map[string]*group{}}
-	k.Handle(OpShowGroups, "GET /v2/{project_id}/instances/{instance_id}/management/groups/{group}", k.showGroups)
-	k.Handle(OpListTopicPartitions, "GET /v2/{project_id}/kafka/instances/{instance_id}/topics/{topic}/partitions", k.listTopicPartitions)
-	k.Handle(OpResetMessageOffsetWithEngine, "PUT /v2/kafka/{project_id}/instances/{instance_id}/groups/{group}/reset-message-offset", k.reset)
-	k.Handle(OpResetMessageOffset, "POST /v2/{project_id}/instances/{instance_id}/management/groups/{group}/reset-message-offset", k.reset)
+	dms := huaweicloudtest.NewDMS(project, instance)
+	k := &Kafka{DMS: dms, Model: huaweicloudtest.NewModel[Partition](&dms.Mu, func() *group { return &group{offsets: map[string]map[int32]int64{}} })}
+	k.Route(OpShowGroups, "GET /v2/{project_id}/instances/{instance_id}/management/groups/{group}", k.showGroups)
+	k.Route(OpListTopicPartitions, "GET /v2/{project_id}/kafka/instances/{instance_id}/topics/{topic}/partitions", k.listTopicPartitions)
+	k.Route(OpResetMessageOffsetWithEngine, "PUT /v2/kafka/{project_id}/instances/{instance_id}/groups/{group}/reset-message-offset", k.reset)
+	k.Route(OpResetMessageOffset, "POST /v2/{project_id}/instances/{instance_id}/management/groups/{group}/reset-message-offset", k.reset)
 	k.Server.Start()
 	return k
 }
 
-// AddTopic creates (or replaces) a topic with the given partitions.
-func (k *Kafka) AddTopic(name string, parts ...Partition) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.topics[name] = append([]Partition(nil), parts...)
-}
-
 // Commit sets a group's committed offset, creating the group.
 func (k *Kafka) Commit(groupName, topic string, partition int32, offset int64) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	g := k.group(groupName)
-	if g.offsets[topic] == nil {
-		g.offsets[topic] = map[int32]int64{}
-	}
-	g.offsets[topic][partition] = offset
+	k.UpdateGroup(groupName, func(g *group) {
+		if g.offsets[topic] == nil {
+			g.offsets[topic] = map[int32]int64{}
+		}
+		g.offsets[topic][partition] = offset
+	})
 }
 
 // Join adds an active member to a group, creating the group.
 func (k *Kafka) Join(groupName string, m Member) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	g := k.group(groupName)
-	g.members = append(g.members, m)
+	k.UpdateGroup(groupName, func(g *group) { g.members = append(g.members, m) })
 }
 
 // Leave removes every member of a group.
-func (k *Kafka) Leave(groupName string) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.group(groupName).members = nil
-}
+func (k *Kafka) Leave(groupName string) { k.UpdateGroup(groupName, func(g *group) { g.members = nil }) }
 
 // SetState overrides the group state ShowGroups reports ("" = Stable with members, else Empty).
 func (k *Kafka) SetState(groupName, state string) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.group(groupName).state = state
+	k.UpdateGroup(groupName, func(g *group) { g.state = state })
 }
 
 // Committed reads a group's committed offsets: topic → partition → offset.
 func (k *Kafka) Committed(groupName string) map[string]map[int32]int64 {
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
 	out := map[string]map[int32]int64{}
-	if g, ok := k.groups[groupName]; ok {
+	if g, ok := k.Groups[groupName]; ok {
 		for t, ps := range g.offsets {
-			out[t] = map[int32]int64{}
-			for p, o := range ps {
-				out[t][p] = o
-			}
+			out[t] = maps.Clone(ps)
 		}
 	}
 	return out
 }
 
 // Partitions returns a topic's partitions.
-func (k *Kafka) Partitions(topic string) []Partition {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return append([]Partition(nil), k.topics[topic]...)
-}
-
-func (k *Kafka) group(name string) *group {
-	g, ok := k.groups[name]
-	if !ok {
-		g = &group{offsets: map[string]map[int32]int64{}}
-		k.groups[name] = g
-	}
-	return g
-}
+func (k *Kafka) Partitions(topic string) []Partition { return k.Parts(topic) }
 
 func (g *group) currentState() string {
 	switch {
@@ -179,25 +136,9 @@ func (g *group) currentState() string {
 	return "Empty"
 }
 
-// instance checks project and instance of the path; the reply is set when they are wrong.
-func (k *Kafka) instance(r *http.Request) (huaweicloudtest.Reply, bool) {
-	if r.PathValue("project_id") != k.Project || r.Header.Get("X-Project-Id") != k.Project {
-		return huaweicloudtest.Fail(http.StatusForbidden, "DMS.00403000", "The project %s is not the project of the request's credentials or has no DMS instances.", r.PathValue("project_id")), false
-	}
-	if r.PathValue("instance_id") != k.Instance {
-		return huaweicloudtest.Fail(http.StatusNotFound, "DMS.00404022", "The instance %s does not exist.", r.PathValue("instance_id")), false
-	}
-	return huaweicloudtest.Reply{}, true
-}
-
 func (k *Kafka) showGroups(r *http.Request, _ []byte) huaweicloudtest.Reply {
-	if rep, ok := k.instance(r); !ok {
-		return rep
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	name := r.PathValue("group")
-	g, ok := k.groups[name]
+	g, ok := k.Groups[name]
 	if !ok {
 		return huaweicloudtest.Fail(http.StatusNotFound, "DMS.00404040", "The consumer group %s does not exist.", name)
 	}
@@ -229,7 +170,7 @@ func (k *Kafka) showGroups(r *http.Request, _ []byte) huaweicloudtest.Reply {
 	}
 	offsets := []offset{}
 	for t, ps := range g.offsets {
-		parts := k.topics[t]
+		parts := k.Topics[t]
 		for p, o := range ps {
 			var end int64
 			if int(p) < len(parts) {
@@ -251,17 +192,12 @@ func (k *Kafka) showGroups(r *http.Request, _ []byte) huaweicloudtest.Reply {
 }
 
 func (k *Kafka) listTopicPartitions(r *http.Request, _ []byte) huaweicloudtest.Reply {
-	if rep, ok := k.instance(r); !ok {
-		return rep
-	}
 	offset, limit, bad := huaweicloudtest.Paging(r, 10, 50)
 	if bad != nil {
 		return *bad
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	name := r.PathValue("topic")
-	parts, ok := k.topics[name]
+	parts, ok := k.Topics[name]
 	if !ok {
 		return huaweicloudtest.Fail(http.StatusNotFound, "DMS.00404054", "The topic %s does not exist.", name)
 	}
@@ -302,17 +238,12 @@ func DecodeReset(body []byte) (ResetBody, error) {
 }
 
 func (k *Kafka) reset(r *http.Request, body []byte) huaweicloudtest.Reply {
-	if rep, ok := k.instance(r); !ok {
-		return rep
-	}
 	b, err := DecodeReset(body)
 	if err != nil {
 		return huaweicloudtest.Fail(http.StatusBadRequest, "DMS.00400000", "The request body is not valid JSON: %v", err)
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	name := r.PathValue("group")
-	g, ok := k.groups[name]
+	g, ok := k.Groups[name]
 	if !ok {
 		return huaweicloudtest.Fail(http.StatusNotFound, "DMS.00404040", "The consumer group %s does not exist.", name)
 	}
@@ -322,7 +253,7 @@ func (k *Kafka) reset(r *http.Request, body []byte) huaweicloudtest.Reply {
 	if b.Topic == "" {
 		return huaweicloudtest.Fail(http.StatusBadRequest, "DMS.00400001", "The parameter topic is required.")
 	}
-	parts, ok := k.topics[b.Topic]
+	parts, ok := k.Topics[b.Topic]
 	if !ok {
 		return huaweicloudtest.Fail(http.StatusNotFound, "DMS.00404054", "The topic %s does not exist.", b.Topic)
 	}
@@ -358,6 +289,4 @@ func (k *Kafka) reset(r *http.Request, body []byte) huaweicloudtest.Reply {
 }
 
 // String describes the emulator for banners.
-func (k *Kafka) String() string {
-	return fmt.Sprintf("DMS for Kafka emulator at %s (project %s, instance %s)", k.URL, k.Project, k.Instance)
-}
+func (k *Kafka) String() string { return k.Describe("Kafka") }

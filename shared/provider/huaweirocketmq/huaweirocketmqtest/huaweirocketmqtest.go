@@ -22,11 +22,9 @@ package huaweirocketmqtest
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
-	"sync"
 
 	"offsetreset/shared/provider/huaweicloud/huaweicloudtest"
 )
@@ -47,20 +45,15 @@ type Queue struct {
 	First, Step int64
 }
 
+func (q Queue) span() huaweicloudtest.Span {
+	return huaweicloudtest.Span{Start: q.Min, End: q.Max, First: q.First, Step: q.Step}
+}
+
 // Time is the store timestamp of message o.
-func (q Queue) Time(o int64) int64 { return q.First + (o-q.Min)*q.Step }
+func (q Queue) Time(o int64) int64 { return q.span().Time(o) }
 
 // OffsetAt is the queue's offset for a reset to ms, clamped into [Min, Max] as documented above.
-func (q Queue) OffsetAt(ms int64) int64 {
-	if q.Max <= q.Min || ms <= q.First {
-		return q.Min
-	}
-	if ms > q.Time(q.Max-1) {
-		return q.Max
-	}
-	step := max(q.Step, 1)
-	return q.Min + (ms-q.First+step-1)/step
-}
+func (q Queue) OffsetAt(ms int64) int64 { return q.span().OffsetAt(ms) }
 
 // Client is an online consumer of a group.
 type Client struct {
@@ -81,71 +74,52 @@ type group struct {
 
 // RocketMQ is a running emulator of one DMS for RocketMQ instance.
 type RocketMQ struct {
-	*huaweicloudtest.Server
-	Project, Instance string
-
-	mu     sync.Mutex
-	topics map[string][]Queue
-	groups map[string]*group
+	*huaweicloudtest.DMS
+	huaweicloudtest.Model[Queue, group]
 }
 
 // Start runs an emulator for instance in project; register keys with AddKey.
 func Start(project, instance string) *RocketMQ {
-	m := &RocketMQ{Server: huaweicloudtest.NewServer(), Project: project, Instance: instance,
-		topics: map[string][]Queue{}, groups: map[string]*group{}}
-	m.Handle(OpShowConsumerListOrDetails, "GET /v2/{project_id}/instances/{instance_id}/groups/{group}/topics", m.consumerList)
-	m.Handle(OpShowConsumerConnections, "GET /v2/rocketmq/{project_id}/instances/{instance_id}/groups/{group}/clients", m.connections)
-	m.Handle(OpResetConsumeOffset, "POST /v2/{engine}/{project_id}/instances/{instance_id}/groups/{group}/reset-message-offset", m.reset)
+	dms := huaweicloudtest.NewDMS(project, instance)
+	m := &RocketMQ{DMS: dms, Model: huaweicloudtest.NewModel[Queue](&dms.Mu, func() *group { return &group{offsets: map[string]map[qkey]int64{}} })}
+	m.Route(OpShowConsumerListOrDetails, "GET /v2/{project_id}/instances/{instance_id}/groups/{group}/topics", m.consumerList)
+	m.Route(OpShowConsumerConnections, "GET /v2/rocketmq/{project_id}/instances/{instance_id}/groups/{group}/clients", m.connections)
+	m.Route(OpResetConsumeOffset, "POST /v2/{engine}/{project_id}/instances/{instance_id}/groups/{group}/reset-message-offset", m.reset)
 	m.Server.Start()
 	return m
-}
-
-// AddTopic creates (or replaces) a topic with the given queues.
-func (m *RocketMQ) AddTopic(name string, queues ...Queue) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.topics[name] = append([]Queue(nil), queues...)
 }
 
 // Subscribe makes a group consume a topic with every queue's consumer offset at offset(queue),
 // creating the group.
 func (m *RocketMQ) Subscribe(groupName, topic string, offset func(Queue) int64) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	g := m.group(groupName)
-	g.offsets[topic] = map[qkey]int64{}
-	for _, q := range m.topics[topic] {
-		g.offsets[topic][qkey{q.Broker, q.ID}] = offset(q)
-	}
+	m.UpdateGroup(groupName, func(g *group) {
+		g.offsets[topic] = map[qkey]int64{}
+		for _, q := range m.Topics[topic] {
+			g.offsets[topic][qkey{q.Broker, q.ID}] = offset(q)
+		}
+	})
 }
 
 // Connect brings a client of a group online, creating the group.
 func (m *RocketMQ) Connect(groupName string, c Client) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	g := m.group(groupName)
-	g.clients = append(g.clients, c)
+	m.UpdateGroup(groupName, func(g *group) { g.clients = append(g.clients, c) })
 }
 
 // Disconnect takes every client of a group offline.
 func (m *RocketMQ) Disconnect(groupName string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.group(groupName).clients = nil
+	m.UpdateGroup(groupName, func(g *group) { g.clients = nil })
 }
 
 // SetBroadcast marks a group as consuming in broadcast mode.
 func (m *RocketMQ) SetBroadcast(groupName string, on bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.group(groupName).broadcast = on
+	m.UpdateGroup(groupName, func(g *group) { g.broadcast = on })
 }
 
 // Offset is a group's consumer offset of one queue.
 func (m *RocketMQ) Offset(groupName, topic, broker string, id int32) (int64, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	g, ok := m.groups[groupName]
+	m.Mu.Lock()
+	defer m.Mu.Unlock()
+	g, ok := m.Groups[groupName]
 	if !ok {
 		return 0, false
 	}
@@ -154,34 +128,11 @@ func (m *RocketMQ) Offset(groupName, topic, broker string, id int32) (int64, boo
 }
 
 // Queues returns a topic's queues.
-func (m *RocketMQ) Queues(topic string) []Queue {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]Queue(nil), m.topics[topic]...)
-}
-
-func (m *RocketMQ) group(name string) *group {
-	g, ok := m.groups[name]
-	if !ok {
-		g = &group{offsets: map[string]map[qkey]int64{}}
-		m.groups[name] = g
-	}
-	return g
-}
-
-func (m *RocketMQ) instance(r *http.Request) (huaweicloudtest.Reply, bool) {
-	if r.PathValue("project_id") != m.Project || r.Header.Get("X-Project-Id") != m.Project {
-		return huaweicloudtest.Fail(http.StatusForbidden, "DMS.00403000", "The project %s is not the project of the request's credentials or has no DMS instances.", r.PathValue("project_id")), false
-	}
-	if r.PathValue("instance_id") != m.Instance {
-		return huaweicloudtest.Fail(http.StatusNotFound, "DMS.00404022", "The instance %s does not exist.", r.PathValue("instance_id")), false
-	}
-	return huaweicloudtest.Reply{}, true
-}
+func (m *RocketMQ) Queues(topic string) []Queue { return m.Parts(topic) }
 
 // lookup finds the group and, when topic is not empty, its offsets of the topic.
 func (m *RocketMQ) lookup(groupName, topic string) (*group, map[qkey]int64, *huaweicloudtest.Reply) {
-	g, ok := m.groups[groupName]
+	g, ok := m.Groups[groupName]
 	if !ok {
 		rep := huaweicloudtest.Fail(http.StatusNotFound, "DMS.00404041", "The consumer group %s does not exist.", groupName)
 		return nil, nil, &rep
@@ -189,7 +140,7 @@ func (m *RocketMQ) lookup(groupName, topic string) (*group, map[qkey]int64, *hua
 	if topic == "" {
 		return g, nil, nil
 	}
-	if _, ok := m.topics[topic]; !ok {
+	if _, ok := m.Topics[topic]; !ok {
 		rep := huaweicloudtest.Fail(http.StatusNotFound, "DMS.00404054", "The topic %s does not exist.", topic)
 		return nil, nil, &rep
 	}
@@ -202,15 +153,10 @@ func (m *RocketMQ) lookup(groupName, topic string) (*group, map[qkey]int64, *hua
 }
 
 func (m *RocketMQ) consumerList(r *http.Request, _ []byte) huaweicloudtest.Reply {
-	if rep, ok := m.instance(r); !ok {
-		return rep
-	}
 	offset, limit, bad := huaweicloudtest.Paging(r, 10, 50)
 	if bad != nil {
 		return *bad
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	topic := r.URL.Query().Get("topic")
 	g, offs, bad := m.lookup(r.PathValue("group"), topic)
 	if bad != nil {
@@ -242,7 +188,7 @@ func (m *RocketMQ) consumerList(r *http.Request, _ []byte) huaweicloudtest.Reply
 	byBroker := map[string]*broker{}
 	var brokers []*broker
 	var lag, maxOff, consumed int64
-	for _, q := range m.topics[topic] {
+	for _, q := range m.Topics[topic] {
 		b, ok := byBroker[q.Broker]
 		if !ok {
 			b = &broker{Name: q.Broker, Queues: []queue{}}
@@ -267,15 +213,10 @@ func (m *RocketMQ) consumerList(r *http.Request, _ []byte) huaweicloudtest.Reply
 }
 
 func (m *RocketMQ) connections(r *http.Request, _ []byte) huaweicloudtest.Reply {
-	if rep, ok := m.instance(r); !ok {
-		return rep
-	}
 	offset, limit, bad := huaweicloudtest.Paging(r, 10, 50)
 	if bad != nil {
 		return *bad
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	name := r.PathValue("group")
 	g, _, bad := m.lookup(name, "")
 	if bad != nil {
@@ -321,9 +262,6 @@ func DecodeReset(body []byte) (ResetBody, error) {
 }
 
 func (m *RocketMQ) reset(r *http.Request, body []byte) huaweicloudtest.Reply {
-	if rep, ok := m.instance(r); !ok {
-		return rep
-	}
 	if e := r.PathValue("engine"); e != "rocketmq" && e != "reliability" {
 		return huaweicloudtest.Fail(http.StatusBadRequest, "DMS.00400001", "The engine %s is invalid; use rocketmq or reliability.", e)
 	}
@@ -338,8 +276,6 @@ func (m *RocketMQ) reset(r *http.Request, body []byte) huaweicloudtest.Reply {
 	if err != nil || ts < 0 {
 		return huaweicloudtest.Fail(http.StatusBadRequest, "DMS.00400001", "The timestamp %q is not a Unix time in milliseconds.", b.Timestamp)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	name := r.PathValue("group")
 	g, offs, bad := m.lookup(name, b.Topic)
 	if bad != nil {
@@ -357,7 +293,7 @@ func (m *RocketMQ) reset(r *http.Request, body []byte) huaweicloudtest.Reply {
 		Offset int64  `json:"timestamp_offset"`
 	}
 	out := []queue{}
-	for _, q := range m.topics[b.Topic] {
+	for _, q := range m.Topics[b.Topic] {
 		o := q.OffsetAt(ts)
 		offs[qkey{q.Broker, q.ID}] = o
 		out = append(out, queue{q.Broker, q.ID, o})
@@ -366,6 +302,4 @@ func (m *RocketMQ) reset(r *http.Request, body []byte) huaweicloudtest.Reply {
 }
 
 // String describes the emulator for banners.
-func (m *RocketMQ) String() string {
-	return fmt.Sprintf("DMS for RocketMQ emulator at %s (project %s, instance %s)", m.URL, m.Project, m.Instance)
-}
+func (m *RocketMQ) String() string { return m.Describe("RocketMQ") }
