@@ -106,16 +106,9 @@ func (p *Provider) call(ctx context.Context, op huaweicloud.Op, what string, fn 
 // topics named, every partition of them is a row; with none, the rows are the partitions the group
 // has committed offsets for (as kafka-consumer-groups --all-topics).
 func (p *Provider) Snapshot(ctx context.Context, q reset.Query) (*reset.Snapshot, error) {
-	var g *model.ShowGroupsRespGroup
-	err := p.call(ctx, opShowGroups, "ShowGroups "+q.Group, func(c *kafka.KafkaClient) error {
-		resp, err := c.ShowGroups(&model.ShowGroupsRequest{InstanceId: p.instance, Group: q.Group})
-		if err == nil {
-			g = resp.Group
-		}
-		return err
-	})
+	g, err := p.showGroup(ctx, q.Group)
 	if err != nil {
-		return nil, p.notFound(err, fmt.Sprintf("group %q", q.Group), "check the group name")
+		return nil, err
 	}
 	snap := &reset.Snapshot{}
 	type tp = reset.TopicPartition
@@ -191,6 +184,38 @@ func (p *Provider) Snapshot(ctx context.Context, q reset.Query) (*reset.Snapshot
 	}
 	p.mu.Unlock()
 	return snap, nil
+}
+
+// showGroup is one ShowGroups call: state, members and every committed offset of the group.
+func (p *Provider) showGroup(ctx context.Context, group string) (*model.ShowGroupsRespGroup, error) {
+	var g *model.ShowGroupsRespGroup
+	err := p.call(ctx, opShowGroups, "ShowGroups "+group, func(c *kafka.KafkaClient) error {
+		resp, err := c.ShowGroups(&model.ShowGroupsRequest{InstanceId: p.instance, Group: group})
+		if err == nil {
+			g = resp.Group
+		}
+		return err
+	})
+	if err != nil {
+		return nil, p.notFound(err, fmt.Sprintf("group %q", group), "check the group name")
+	}
+	return g, nil
+}
+
+// Committed implements reset.CommittedReader: the read-back after a reset is one ShowGroups call,
+// not another ListTopicPartitions per topic.
+func (p *Provider) Committed(ctx context.Context, q reset.Query) (map[reset.TopicPartition]int64, error) {
+	g, err := p.showGroup(ctx, q.Group)
+	if err != nil || g == nil {
+		return nil, err
+	}
+	out := map[reset.TopicPartition]int64{}
+	for _, o := range deref(g.GroupMessageOffsets) {
+		if o.Topic != nil && o.Partition != nil && o.MessageCurrentOffset != nil && *o.MessageCurrentOffset >= 0 {
+			out[reset.TopicPartition{Topic: *o.Topic, Partition: *o.Partition}] = *o.MessageCurrentOffset
+		}
+	}
+	return out, nil
 }
 
 // partitions lists every partition of every topic, one ListTopicPartitions call per page, the

@@ -452,9 +452,10 @@ func TestManyTopicsConcurrentWithinQPS(t *testing.T) {
 	if len(res.Partitions) != topics || *res.Skipped != topics*40 {
 		t.Fatalf("%d rows, skipped %v", len(res.Partitions), res.Skipped)
 	}
+	// ShowGroups, ListTopicPartitions per topic, one reset per topic, and one ShowGroups read-back.
 	calls := e.emu.Calls()
-	if len(calls) != 3*topics+2 {
-		t.Errorf("%d calls, want %d", len(calls), 3*topics+2)
+	if len(calls) != 2*topics+2 {
+		t.Errorf("%d calls, want %d", len(calls), 2*topics+2)
 	}
 	serial := time.Duration(len(calls)) * latency
 	if wall > serial/2 {
@@ -539,13 +540,14 @@ func TestAllTopicsCoversOnlyCommittedPartitions(t *testing.T) {
 }
 
 // BenchmarkFanout200Topics measures an all-topics reset of a group on 200 topics against the
-// emulator answering every call after 20 ms, with concurrency 1 and 8 at qps 350:
+// emulator answering every call after 20 ms, with concurrency 1 and 8 at qps 1000 (high enough
+// that the comparison measures concurrency, not the rate cap; the cap is still checked):
 //
 //	go test -run XXX -bench Fanout -benchtime 1x ./shared/provider/huaweikafka
 //
 // It reports the calls per reset and the most calls the emulator saw in any one second.
 func BenchmarkFanout200Topics(b *testing.B) {
-	const topics, qps, latency = 200, 350, 20 * time.Millisecond
+	const topics, qps, latency = 200, 1000, 20 * time.Millisecond
 	for _, c := range []int{1, 8} {
 		b.Run(fmt.Sprintf("c=%d", c), func(b *testing.B) {
 			e := setup(b, func(t *config.Target) { t.QPS = qps; t.Concurrency = c })
