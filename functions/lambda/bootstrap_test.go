@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"offsetreset/events"
 	"offsetreset/functions/lambda/lambdatest"
 	"offsetreset/shared/demo"
 	"os"
@@ -68,7 +69,7 @@ func TestBootstrap(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer k.Close()
-	cfg, err := samples.DemoConfig(eventsDir, k.Addrs)
+	cfg, err := samples.DemoConfig(events.FS, k.Addrs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +192,7 @@ func TestBootstrap(t *testing.T) {
 			}
 		},
 	}
-	list, err := samples.Load(eventsDir)
+	list, err := samples.Load(events.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +205,7 @@ func TestBootstrap(t *testing.T) {
 			t.Fatalf("Lambda sample %s has no check", s.File)
 		}
 		delete(checks, s.File)
-		b, err := s.LambdaEvent(eventsDir, testSecrets, time.Now())
+		b, err := s.LambdaEvent(events.FS, testSecrets, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

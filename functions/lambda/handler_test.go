@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"offsetreset/events"
 	"offsetreset/shared/demo"
 	"strings"
 	"testing"
@@ -19,8 +20,6 @@ import (
 	"offsetreset/shared/server"
 	"offsetreset/shared/trigger/samples"
 )
-
-const eventsDir = "../../events"
 
 var testSecrets = samples.Secrets{APIToken: "l-api-token", WebhookToken: "l-webhook-token", WebhookHMAC: "l-hmac", SlackSigning: "l-slack", DingTalkApp: "l-ding"}
 
@@ -36,7 +35,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(k.Close)
-	b, err := samples.DemoConfig(eventsDir, k.Addrs)
+	b, err := samples.DemoConfig(events.FS, k.Addrs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,13 +72,13 @@ func all(m map[int32]int64, want int64) bool {
 
 func event(t *testing.T, file string) []byte {
 	t.Helper()
-	list, err := samples.Load(eventsDir)
+	list, err := samples.Load(events.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range list {
 		if s.File == file {
-			b, err := s.LambdaEvent(eventsDir, testSecrets, time.Now())
+			b, err := s.LambdaEvent(events.FS, testSecrets, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}

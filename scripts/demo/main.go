@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"offsetreset/events"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,8 +28,6 @@ import (
 	"offsetreset/shared/reset"
 	"offsetreset/shared/trigger/samples"
 )
-
-const events = "events"
 
 // The demo secrets functions/local sets for the embedded backends.
 var secrets = samples.Secrets{
@@ -62,7 +61,7 @@ func run() error {
 	}
 
 	step("starting the local server on the embedded backends")
-	local := exec.Command(filepath.Join(dir, "local"), "-addr", "127.0.0.1:0", "-policy", filepath.Join(events, "demo.yaml"))
+	local := exec.Command(filepath.Join(dir, "local"), "-addr", "127.0.0.1:0", "-policy", "events/demo.yaml")
 	local.Env = cleanEnv()
 	local.Stderr = io.Discard // the server's JSON audit log; the tables below say the same
 	out, err := local.StdoutPipe()
@@ -78,7 +77,7 @@ func run() error {
 		return err
 	}
 
-	list, err := samples.Load(events)
+	list, err := samples.Load(events.FS)
 	if err != nil {
 		return err
 	}
@@ -103,7 +102,7 @@ func run() error {
 			lambdaSamples = append(lambdaSamples, s)
 			continue
 		}
-		req, err := s.Request(ctx, events, base, secrets, time.Now())
+		req, err := s.Request(ctx, events.FS, base, secrets, time.Now())
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.File, err)
 		}
@@ -120,7 +119,7 @@ func run() error {
 	}
 
 	step("Lambda: the built bootstrap against a local Runtime API, on the same broker")
-	cfg, err := samples.DemoConfig(events, []string{broker})
+	cfg, err := samples.DemoConfig(events.FS, []string{broker})
 	if err != nil {
 		return err
 	}
@@ -139,7 +138,7 @@ func run() error {
 	}
 	defer func() { fn.Process.Kill(); fn.Wait() }()
 	for i, s := range lambdaSamples {
-		ev, err := s.LambdaEvent(events, secrets, time.Now())
+		ev, err := s.LambdaEvent(events.FS, secrets, time.Now())
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.File, err)
 		}
@@ -200,7 +199,7 @@ func confirm(ctx context.Context, s samples.Sample, base string, planReply []byt
 		fmt.Println("  (no confirm token in the plan reply; nothing to confirm)")
 		return nil
 	}
-	raw, err := s.Body(events)
+	raw, err := s.Body(events.FS)
 	if err != nil {
 		return err
 	}

@@ -14,8 +14,8 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net/url"
+	"offsetreset/events"
 	"offsetreset/shared/demo"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -30,7 +30,7 @@ import (
 
 func readEvent(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(eventsDir + "/" + name)
+	b, err := events.FS.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"offsetreset/events"
 	"offsetreset/shared/demo"
 	"reflect"
 	"strings"
@@ -23,8 +24,6 @@ import (
 	"offsetreset/shared/trigger/cloudeye"
 	"offsetreset/shared/trigger/samples"
 )
-
-const eventsDir = "../../events"
 
 // trSecrets are the secrets of the trigger tests; the samples are signed with them at send time.
 var trSecrets = server.Secrets{APIToken: "t-api-token", WebhookToken: "t-webhook-token", WebhookHMAC: "t-hmac-secret",
@@ -73,7 +72,7 @@ func newDemo(t *testing.T) *demoFix {
 		t.Fatal(err)
 	}
 	t.Cleanup(k.Close)
-	b, err := samples.DemoConfig(eventsDir, k.Addrs)
+	b, err := samples.DemoConfig(events.FS, k.Addrs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,13 +184,13 @@ func send(t *testing.T, method, url string, body []byte, header map[string]strin
 // sendSample sends a sample of events/ the way its sender does, signed with trSecrets now.
 func (f *demoFix) sendSample(t *testing.T, file string) answer {
 	t.Helper()
-	list, err := samples.Load(eventsDir)
+	list, err := samples.Load(events.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range list {
 		if s.File == file {
-			req, err := s.Request(context.Background(), eventsDir, f.srv.URL, sampleSecrets, time.Now())
+			req, err := s.Request(context.Background(), events.FS, f.srv.URL, sampleSecrets, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -312,7 +311,7 @@ func TestSamplesEndToEnd(t *testing.T) {
 			f.unchanged(t)
 		}},
 	}
-	list, err := samples.Load(eventsDir)
+	list, err := samples.Load(events.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +337,7 @@ func TestSamplesEndToEnd(t *testing.T) {
 // `make demo` does: each one acts (nothing is acknowledged or refused on the way).
 func TestSamplesInOrder(t *testing.T) {
 	f := newDemo(t)
-	list, err := samples.Load(eventsDir)
+	list, err := samples.Load(events.FS)
 	if err != nil {
 		t.Fatal(err)
 	}

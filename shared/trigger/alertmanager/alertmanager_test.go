@@ -1,21 +1,13 @@
 package alertmanager
 
 import (
-	"os"
+	"offsetreset/events"
 	"reflect"
 	"testing"
 )
 
-func sample(t testing.TB) []byte {
-	b, err := os.ReadFile("../../../events/http/alertmanager.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestDecodeSample(t *testing.T) {
-	alerts, err := Decode(sample(t))
+	alerts, err := Decode(events.Read("http/alertmanager.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +37,9 @@ func TestDecodeSample(t *testing.T) {
 
 func TestDecodeErrors(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"version":"4","status":"firing"}`: "the body has no alerts array; this route takes the webhook payload of Alertmanager (version 4) or Grafana",
-		`{"alerts":{}}`:                     `field "alerts" has the wrong type (object, expected []alertmanager.Alert)`,
-		string(sample(t)[:200]):             "the request body ends in the middle of the JSON; send the whole payload",
+		`{"version":"4","status":"firing"}`:                 "the body has no alerts array; this route takes the webhook payload of Alertmanager (version 4) or Grafana",
+		`{"alerts":{}}`:                                     `field "alerts" has the wrong type (object, expected []alertmanager.Alert)`,
+		string(events.Read("http/alertmanager.json")[:200]): "the request body ends in the middle of the JSON; send the whole payload",
 	} {
 		if _, err := Decode([]byte(in)); err == nil || err.Error() != want {
 			t.Errorf("Decode(%.40q) = %v\nwant %s", in, err, want)
@@ -56,7 +48,7 @@ func TestDecodeErrors(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add(sample(f))
+	f.Add(events.Read("http/alertmanager.json"))
 	f.Add([]byte(`{"alerts":[{"status":"firing","labels":{"alertname":"x","consumergroup":"g"}}]}`))
 	f.Add([]byte(`{"alerts":[`))
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -13,20 +13,12 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
-	"os"
+	"offsetreset/events"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 )
-
-func read(t testing.TB, name string) []byte {
-	b, err := os.ReadFile("../../../events/http/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // testSigner is an SMN signing key with a self-signed certificate.
 type testSigner struct {
@@ -58,7 +50,7 @@ func (s *testSigner) sign(t testing.TB, m *Message) {
 }
 
 func TestDecodeSamples(t *testing.T) {
-	n, err := Decode(read(t, "cloudeye-notification.json"))
+	n, err := Decode(events.Read("http/" + "cloudeye-notification.json"))
 	if err != nil || n.Type != TypeNotification || n.TopicURN != "urn:smn:cn-north-4:0a1b2c3d4e5f60718293a4b5c6d7e8f9:offsetreset-alarms" {
 		t.Fatalf("%+v %v", n, err)
 	}
@@ -71,7 +63,7 @@ func TestDecodeSamples(t *testing.T) {
 		a.Fields["namespace"] != "SYS.DMS" || a.ID != "6a2f0e3c9b8d4f7a8e1d2c3b4a596877" {
 		t.Fatalf("%+v", a)
 	}
-	s, err := Decode(read(t, "cloudeye-subscription.json"))
+	s, err := Decode(events.Read("http/" + "cloudeye-subscription.json"))
 	if err != nil || s.Type != TypeSubscriptionConfirmation || !strings.HasPrefix(s.SubscribeURL, "https://smn.cn-north-4.myhuaweicloud.com/smn/subscription/confirm?") {
 		t.Fatalf("%+v %v", s, err)
 	}
@@ -105,7 +97,7 @@ func TestVerify(t *testing.T) {
 			fetched = append(fetched, u)
 			return signer.pem, nil
 		}}
-	m, err := Decode(read(t, "cloudeye-notification.json"))
+	m, err := Decode(events.Read("http/" + "cloudeye-notification.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +178,7 @@ func TestAllowedHosts(t *testing.T) {
 func TestConfirm(t *testing.T) {
 	var got []string
 	c := &Client{Get: func(_ context.Context, u string) ([]byte, error) { got = append(got, u); return []byte("ok"), nil }}
-	s, err := Decode(read(t, "cloudeye-subscription.json"))
+	s, err := Decode(events.Read("http/" + "cloudeye-subscription.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,11 +212,11 @@ func TestAlarmMessageForms(t *testing.T) {
 
 func TestDecodeErrors(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"type":"Notification"}`:                          "the SMN notification has no message",
-		`{"type":"SubscriptionConfirmation"}`:              "the SMN subscription confirmation has no subscribe_url",
-		`{"message":"x"}`:                                  "the body has no type; this route takes SMN HTTP(S) messages (SubscriptionConfirmation, Notification)",
-		`{"type":"Bogus","message":"x"}`:                   `unknown SMN message type "Bogus"; expected SubscriptionConfirmation, Notification or UnsubscribeConfirmation`,
-		string(read(t, "cloudeye-notification.json")[:90]): "the request body ends in the middle of the JSON; send the whole payload",
+		`{"type":"Notification"}`:                                        "the SMN notification has no message",
+		`{"type":"SubscriptionConfirmation"}`:                            "the SMN subscription confirmation has no subscribe_url",
+		`{"message":"x"}`:                                                "the body has no type; this route takes SMN HTTP(S) messages (SubscriptionConfirmation, Notification)",
+		`{"type":"Bogus","message":"x"}`:                                 `unknown SMN message type "Bogus"; expected SubscriptionConfirmation, Notification or UnsubscribeConfirmation`,
+		string(events.Read("http/" + "cloudeye-notification.json")[:90]): "the request body ends in the middle of the JSON; send the whole payload",
 	} {
 		if _, err := Decode([]byte(in)); err == nil || err.Error() != want {
 			t.Errorf("Decode(%.50q) = %v\nwant %s", in, err, want)
@@ -233,8 +225,8 @@ func TestDecodeErrors(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add(read(f, "cloudeye-notification.json"))
-	f.Add(read(f, "cloudeye-subscription.json"))
+	f.Add(events.Read("http/" + "cloudeye-notification.json"))
+	f.Add(events.Read("http/" + "cloudeye-subscription.json"))
 	f.Add([]byte(`{"type":"Notification","message":"Alarm Name: x\nStatus: alarm\nDimensions: group=g"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Decode(b)

@@ -2,21 +2,13 @@ package cloudmonitor
 
 import (
 	"net/url"
-	"os"
+	"offsetreset/events"
 	"reflect"
 	"testing"
 )
 
-func sample(t testing.TB) []byte {
-	b, err := os.ReadFile("../../../events/http/cloudmonitor.form")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestDecodeSample(t *testing.T) {
-	alerts, err := Decode(sample(t))
+	alerts, err := Decode(events.Read("http/cloudmonitor.form"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,8 +81,8 @@ func TestDecodeErrors(t *testing.T) {
 		"":                           "the request body is empty; CloudMonitor sends the alert as form fields (alertName, alertState, dimensions, …)",
 		"alertName=x&alertState=%zz": `the request body is not form-encoded (invalid URL escape "%zz"); CloudMonitor callbacks are application/x-www-form-urlencoded`,
 		`{"alertName":"x"}`:          "the form has no alertName or alertState; this route takes CloudMonitor threshold-alert callbacks",
-		"alertName=x&alertState=ALERT&dimensions=oops": `dimensions "oops" is not {key=value, …}`,
-		string(sample(t)[:40]):                         "the form has no alertName or alertState; this route takes CloudMonitor threshold-alert callbacks",
+		"alertName=x&alertState=ALERT&dimensions=oops":     `dimensions "oops" is not {key=value, …}`,
+		string(events.Read("http/cloudmonitor.form")[:40]): "the form has no alertName or alertState; this route takes CloudMonitor threshold-alert callbacks",
 	} {
 		if _, err := Decode([]byte(in)); err == nil || err.Error() != want {
 			t.Errorf("Decode(%.40q) = %v\nwant %s", in, err, want)
@@ -99,7 +91,7 @@ func TestDecodeErrors(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add(sample(f))
+	f.Add(events.Read("http/cloudmonitor.form"))
 	f.Add([]byte("alertName=x&alertState=ALERT&dimensions=%7Ba%3Db%2C+c%3Dd%7D"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		alerts, err := Decode(b)

@@ -1,25 +1,17 @@
 package cloudwatch
 
 import (
-	"os"
+	"offsetreset/events"
 	"reflect"
 	"testing"
 )
 
-func read(t testing.TB, name string) []byte {
-	b, err := os.ReadFile("../../../events/lambda/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestDetect(t *testing.T) {
 	for in, want := range map[string]string{
-		string(read(t, "sns-cloudwatch-alarm.json")):                          KindSNS,
-		string(read(t, "eventbridge-cloudwatch-alarm.json")):                  KindEventBridge,
-		string(read(t, "schedule.json")):                                      "",
-		string(read(t, "function-url.json")):                                  "",
+		string(events.Read("lambda/" + "sns-cloudwatch-alarm.json")):          KindSNS,
+		string(events.Read("lambda/" + "eventbridge-cloudwatch-alarm.json")):  KindEventBridge,
+		string(events.Read("lambda/" + "schedule.json")):                      "",
+		string(events.Read("lambda/" + "function-url.json")):                  "",
 		`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`: "",
 		`{"Records":[{"eventSource":"aws:sqs"}]}`:                             "",
 		`{"target":"demo","group":"g","to":"latest"}`:                         "",
@@ -32,7 +24,7 @@ func TestDetect(t *testing.T) {
 }
 
 func TestDecodeSNSSample(t *testing.T) {
-	alerts, err := Decode(read(t, "sns-cloudwatch-alarm.json"))
+	alerts, err := Decode(events.Read("lambda/" + "sns-cloudwatch-alarm.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +47,7 @@ func TestDecodeSNSSample(t *testing.T) {
 }
 
 func TestDecodeEventBridgeSample(t *testing.T) {
-	alerts, err := Decode(read(t, "eventbridge-cloudwatch-alarm.json"))
+	alerts, err := Decode(events.Read("lambda/" + "eventbridge-cloudwatch-alarm.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,8 +91,8 @@ func TestDecodeErrors(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add(read(f, "sns-cloudwatch-alarm.json"))
-	f.Add(read(f, "eventbridge-cloudwatch-alarm.json"))
+	f.Add(events.Read("lambda/" + "sns-cloudwatch-alarm.json"))
+	f.Add(events.Read("lambda/" + "eventbridge-cloudwatch-alarm.json"))
 	f.Add([]byte(`{"Records":[{"EventSource":"aws:sns","Sns":{"Message":"` + "{}" + `"}}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		alerts, err := Decode(b)

@@ -1,20 +1,12 @@
 package dingtalk
 
 import (
-	"os"
+	"offsetreset/events"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
-
-func sample(t testing.TB) []byte {
-	b, err := os.ReadFile("../../../events/http/dingtalk-plan.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func TestVerify(t *testing.T) {
 	now := time.UnixMilli(1_795_287_600_000)
@@ -43,7 +35,7 @@ func TestVerify(t *testing.T) {
 }
 
 func TestDecodeSample(t *testing.T) {
-	m, err := Decode(sample(t))
+	m, err := Decode(events.Read("http/dingtalk-plan.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,9 +47,9 @@ func TestDecodeSample(t *testing.T) {
 		t.Fatalf("sender without staff id: %s", m.Sender())
 	}
 	for in, want := range map[string]string{
-		`{"msgtype":"picture","senderId":"x"}`:         `msgtype "picture" is not text; send the command as a text message`,
-		`{"msgtype":"text","text":{"content":"plan"}}`: "the message has no senderStaffId or senderId",
-		string(sample(t)[:100]):                        "the request body ends in the middle of the JSON; send the whole payload",
+		`{"msgtype":"picture","senderId":"x"}`:               `msgtype "picture" is not text; send the command as a text message`,
+		`{"msgtype":"text","text":{"content":"plan"}}`:       "the message has no senderStaffId or senderId",
+		string(events.Read("http/dingtalk-plan.json")[:100]): "the request body ends in the middle of the JSON; send the whole payload",
 	} {
 		if _, err := Decode([]byte(in)); err == nil || err.Error() != want {
 			t.Errorf("Decode(%.40q) = %v\nwant %s", in, err, want)
@@ -66,7 +58,7 @@ func TestDecodeSample(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add(sample(f))
+	f.Add(events.Read("http/dingtalk-plan.json"))
 	f.Add([]byte(`{"msgtype":"text","text":{"content":"status demo billing"},"senderId":"x"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Decode(b)

@@ -1,22 +1,14 @@
 package grafana
 
 import (
-	"os"
+	"offsetreset/events"
 	"strconv"
 	"testing"
 	"time"
 )
 
-func sample(t testing.TB) []byte {
-	b, err := os.ReadFile("../../../events/http/grafana.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestDecodeSample(t *testing.T) {
-	alerts, err := Decode(sample(t))
+	alerts, err := Decode(events.Read("http/grafana.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +24,7 @@ func TestDecodeSample(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	now := time.Unix(1_795_287_600, 0)
-	body := sample(t)
+	body := events.Read("http/grafana.json")
 	ts := strconv.FormatInt(now.Unix(), 10)
 	good := Sign("k", ts, body)
 	cases := []struct {
@@ -65,7 +57,7 @@ func TestVerify(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add(sample(f))
+	f.Add(events.Read("http/grafana.json"))
 	f.Add([]byte(`{"alerts":[{"status":"firing","labels":{"alertname":"x"}}],"state":"alerting"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		alerts, err := Decode(b)

@@ -3,8 +3,7 @@ package samples
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"strconv"
 	"strings"
 )
@@ -12,9 +11,9 @@ import (
 // demoBrokers is the brokers line of events/demo.yaml that the embedded broker replaces.
 const demoBrokers = `brokers: ["127.0.0.1:9092"]`
 
-// DemoConfig is dir/demo.yaml with the demo target's brokers replaced by brokers.
-func DemoConfig(dir string, brokers []string) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "demo.yaml"))
+// DemoConfig is demo.yaml of fsys (events.FS) with the demo target's brokers replaced by brokers.
+func DemoConfig(fsys fs.FS, brokers []string) ([]byte, error) {
+	b, err := fs.ReadFile(fsys, "demo.yaml")
 	if err != nil {
 		return nil, err
 	}

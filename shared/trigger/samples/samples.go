@@ -10,10 +10,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -62,9 +61,9 @@ type Secrets struct {
 	DingTalkApp  string
 }
 
-// Load reads dir/manifest.json and checks that every listed file exists.
-func Load(dir string) ([]Sample, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+// Load reads manifest.json of fsys (events.FS) and checks that every listed file exists.
+func Load(fsys fs.FS) ([]Sample, error) {
+	b, err := fs.ReadFile(fsys, "manifest.json")
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +72,7 @@ func Load(dir string) ([]Sample, error) {
 		return nil, fmt.Errorf("manifest.json: %v", err)
 	}
 	for _, s := range list {
-		if _, err := os.Stat(filepath.Join(dir, s.File)); err != nil {
+		if _, err := fs.Stat(fsys, s.File); err != nil {
 			return nil, fmt.Errorf("manifest.json lists %s: %v", s.File, err)
 		}
 	}
@@ -81,17 +80,17 @@ func Load(dir string) ([]Sample, error) {
 }
 
 // Body is the sample file's content.
-func (s Sample) Body(dir string) ([]byte, error) {
-	return os.ReadFile(filepath.Join(dir, s.File))
+func (s Sample) Body(fsys fs.FS) ([]byte, error) {
+	return fs.ReadFile(fsys, s.File)
 }
 
 // Request builds the HTTP request of an fc or http sample against baseURL, authenticated the way
 // the sample's sender does it.
-func (s Sample) Request(ctx context.Context, dir, baseURL string, sec Secrets, now time.Time) (*http.Request, error) {
+func (s Sample) Request(ctx context.Context, fsys fs.FS, baseURL string, sec Secrets, now time.Time) (*http.Request, error) {
 	if s.Platform == PlatformLambda {
 		return nil, fmt.Errorf("%s is a Lambda event, not an HTTP request", s.File)
 	}
-	body, err := s.Body(dir)
+	body, err := s.Body(fsys)
 	if err != nil {
 		return nil, err
 	}
@@ -149,8 +148,8 @@ func Sign(auth string, header http.Header, body []byte, sec Secrets, now time.Ti
 
 // LambdaEvent is the event of a lambda sample. An HTTP event (Function URL or API Gateway HTTP
 // API, payload 2.0) gets its credentials added to its headers or query string.
-func (s Sample) LambdaEvent(dir string, sec Secrets, now time.Time) ([]byte, error) {
-	raw, err := s.Body(dir)
+func (s Sample) LambdaEvent(fsys fs.FS, sec Secrets, now time.Time) ([]byte, error) {
+	raw, err := s.Body(fsys)
 	if err != nil {
 		return nil, err
 	}

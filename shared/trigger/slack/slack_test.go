@@ -1,19 +1,11 @@
 package slack
 
 import (
-	"os"
+	"offsetreset/events"
 	"strconv"
 	"testing"
 	"time"
 )
-
-func sample(t testing.TB) []byte {
-	b, err := os.ReadFile("../../../events/http/slack-plan.form")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func TestSignKnownVector(t *testing.T) {
 	// The worked example of Slack's "Verifying requests from Slack" page.
@@ -25,7 +17,7 @@ func TestSignKnownVector(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	now := time.Unix(1_795_287_600, 0)
-	body := sample(t)
+	body := events.Read("http/slack-plan.form")
 	ts := strconv.FormatInt(now.Unix(), 10)
 	old := strconv.FormatInt(now.Unix()-301, 10)
 	good := Sign("s3cret", ts, body)
@@ -51,7 +43,7 @@ func TestVerify(t *testing.T) {
 }
 
 func TestDecodeSample(t *testing.T) {
-	c, err := Decode(sample(t))
+	c, err := Decode(events.Read("http/slack-plan.form"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +63,7 @@ func TestDecodeSample(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add(sample(f))
+	f.Add(events.Read("http/slack-plan.form"))
 	f.Add([]byte("user_id=U1&command=%2Foffsets&text=status+demo+billing"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = Decode(b)
