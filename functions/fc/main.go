@@ -4,7 +4,6 @@
 package main
 
 import (
-	"log/slog"
 	"os"
 
 	"offsetreset/functions/run"
@@ -12,12 +11,7 @@ import (
 )
 
 func main() {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
-	svc, err := server.Load()
-	if err != nil {
-		slog.Error("offsetreset cannot start", "error", err.Error())
-		os.Exit(1)
-	}
+	svc := server.Boot()
 	port := os.Getenv("FC_CUSTOM_LISTEN_PORT")
 	if port == "" {
 		port = "9000"

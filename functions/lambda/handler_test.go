@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"offsetreset/shared/config"
 	"offsetreset/shared/provider/kafka/kafkatest"
 	"offsetreset/shared/reset"
 	"offsetreset/shared/server"
@@ -30,23 +29,11 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	k, err := demo.StartKafka(context.Background(), time.Now())
+	k, svc, err := samples.StartDemo(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(k.Close)
-	b, err := samples.DemoConfig(events.FS, k.Addrs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := server.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	svc.Secrets = server.Secrets{APIToken: testSecrets.APIToken, WebhookToken: testSecrets.WebhookToken}
 	svc.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	return &fixture{k: k, h: newHandler(svc)}

@@ -13,21 +13,12 @@
 package main
 
 import (
-	"log/slog"
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"offsetreset/shared/server"
 )
 
 func main() {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
-	svc, err := server.Load()
-	if err != nil {
-		slog.Error("offsetreset cannot start", "error", err.Error())
-		os.Exit(1)
-	}
-	h := newHandler(svc)
+	h := newHandler(server.Boot())
 	lambda.Start(h.Invoke)
 }

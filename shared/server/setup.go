@@ -1,6 +1,7 @@
 package server
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -43,4 +44,16 @@ func Load() (*Service, error) {
 		return nil, err
 	}
 	return New(cfg)
+}
+
+// Boot is the start of every serverless entrypoint: JSON logs on stdout (the platforms collect
+// them), the configuration at ConfigPath, and a clear line and exit 1 when it is unusable.
+func Boot() *Service {
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
+	svc, err := Load()
+	if err != nil {
+		slog.Error("offsetreset cannot start", "config", ConfigPath(), "error", err.Error())
+		os.Exit(1)
+	}
+	return svc
 }

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"offsetreset/shared/config"
 	"offsetreset/shared/provider/kafka/kafkatest"
 	"offsetreset/shared/reset"
 	"offsetreset/shared/server"
@@ -32,30 +31,13 @@ var trSecrets = server.Secrets{APIToken: "t-api-token", WebhookToken: "t-webhook
 var sampleSecrets = samples.Secrets{APIToken: trSecrets.APIToken, WebhookToken: trSecrets.WebhookToken, WebhookHMAC: trSecrets.WebhookHMAC,
 	SlackSigning: trSecrets.SlackSigning, DingTalkApp: trSecrets.DingTalkApp}
 
-type trBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *trBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *trBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // demoFix is the demo data on a kfake cluster, served by Handler(server.Local) with
 // events/demo.yaml as the configuration.
 type demoFix struct {
 	k         *kafkatest.Cluster
 	svc       *server.Service
 	srv       *httptest.Server
-	audit     *trBuf
+	audit     *syncBuf
 	confirmed []string // URLs the SMN client was asked to GET
 	posted    []string // DingTalk session webhook posts: URL, then body
 	initial   offsets
@@ -67,24 +49,12 @@ type offsets map[string]map[string]map[int32]int64
 func newDemo(t *testing.T) *demoFix {
 	t.Helper()
 	ctx := context.Background()
-	k, err := demo.StartKafka(ctx, time.Now())
+	k, svc, err := samples.StartDemo(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(k.Close)
-	b, err := samples.DemoConfig(events.FS, k.Addrs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := server.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &demoFix{k: k, svc: svc, audit: &trBuf{}}
+	f := &demoFix{k: k, svc: svc, audit: &syncBuf{}}
 	svc.Log = slog.New(slog.NewJSONHandler(f.audit, nil))
 	svc.Secrets = trSecrets
 	var mu sync.Mutex

@@ -1,9 +1,17 @@
 package samples
 
 import (
+	"context"
+	"time"
+
 	"bytes"
 	"fmt"
 	"io/fs"
+	"offsetreset/events"
+	"offsetreset/shared/config"
+	"offsetreset/shared/demo"
+	"offsetreset/shared/provider/kafka/kafkatest"
+	"offsetreset/shared/server"
 	"strconv"
 	"strings"
 )
@@ -25,4 +33,25 @@ func DemoConfig(fsys fs.FS, brokers []string) ([]byte, error) {
 		q[i] = strconv.Quote(a)
 	}
 	return bytes.Replace(b, []byte(demoBrokers), []byte("brokers: ["+strings.Join(q, ", ")+"]"), 1), nil
+}
+
+// StartDemo starts the demo broker (shared/demo data) and a service configured by demo.yaml
+// against it, for tests of the trigger paths; close the cluster when done.
+func StartDemo(ctx context.Context) (*kafkatest.Cluster, *server.Service, error) {
+	k, err := demo.StartKafka(ctx, time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := DemoConfig(events.FS, k.Addrs)
+	if err == nil {
+		var cfg *config.File
+		if cfg, err = config.Parse(b); err == nil {
+			var svc *server.Service
+			if svc, err = server.New(cfg); err == nil {
+				return k, svc, nil
+			}
+		}
+	}
+	k.Close()
+	return nil, nil, err
 }
