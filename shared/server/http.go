@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -93,6 +94,9 @@ func (s *Service) serveInvoke(p Platform, w http.ResponseWriter, r *http.Request
 	case p == FC && r.Header.Get("x-fc-control-path") != "/invoke":
 		writeError(w, http.StatusUnauthorized, "/invoke only takes FC event invocations; use POST /v1/reset with a bearer token")
 		return
+	case p == Local && !fromLoopback(r):
+		writeError(w, http.StatusUnauthorized, "/invoke of the local server only answers callers on this machine; use POST /v1/reset with a bearer token")
+		return
 	}
 	inv := Invocation{Trigger: TriggerAPI, Principal: "invoke", RequestID: requestID(p, r)}
 	if p == FC {
@@ -133,6 +137,17 @@ func (s *Service) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	inv := Invocation{Trigger: TriggerAPI, Principal: "api-token", RequestID: r.Header.Get("X-Request-Id")}
 	s.answer(w, Local, many, s.RunAll(r.Context(), inv, cmds), false)
+}
+
+// fromLoopback reports whether the request came from this machine (the local server's /invoke
+// is unauthenticated, like an event invocation, so it must not answer the network).
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // bearerOK compares in constant time; an unset secret closes the route.

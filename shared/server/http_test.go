@@ -265,3 +265,18 @@ func TestHealthAndUnknownRoute(t *testing.T) {
 		t.Fatalf("%d %s", r.code, r.body)
 	}
 }
+
+// TestLocalInvokeOnlyFromLoopback: the local server's unauthenticated /invoke refuses callers
+// from the network (a server started with -addr 0.0.0.0:8080).
+func TestLocalInvokeOnlyFromLoopback(t *testing.T) {
+	f := newFixture(t)
+	h := f.svc.Handler(server.Local)
+	req := httptest.NewRequest(http.MethodPost, "/invoke", strings.NewReader(latest))
+	req.RemoteAddr = "10.1.2.3:40000"
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != 401 || !strings.Contains(w.Body.String(), "/invoke of the local server only answers callers on this machine") {
+		t.Fatalf("%d %s", w.Code, w.Body.String())
+	}
+	f.unchanged(t)
+}
