@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"offsetreset/shared/reset/resettest"
 	"strings"
 	"testing"
 	"time"
@@ -72,9 +73,9 @@ func (e *env) updates() []aliyuntest.Call { return e.srv.CallsOf(alikafkatest.Up
 func TestLatestAllTopicsIsOneGroupWideCall(t *testing.T) {
 	e := setup(t)
 	r := e.Run(reset.Command{To: "latest", Reason: "skip backlog"})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	if len(r.Partitions) != 5 {
-		t.Fatalf("want 5 rows:\n%s", aliyuntest.Dump(r))
+		t.Fatalf("want 5 rows:\n%s", resettest.Dump(r))
 	}
 	ups := e.updates()
 	if len(ups) != 1 {
@@ -94,11 +95,11 @@ func TestLatestAllTopicsIsOneGroupWideCall(t *testing.T) {
 		}
 	}
 	if len(r.Undo) == 0 {
-		t.Fatalf("no undo:\n%s", aliyuntest.Dump(r))
+		t.Fatalf("no undo:\n%s", resettest.Dump(r))
 	}
 	// The undo restores the before offsets exactly.
 	for _, u := range r.Undo {
-		aliyuntest.WantStatus(t, e.Run(u), reset.StatusApplied)
+		resettest.WantStatus(t, e.Run(u), reset.StatusApplied)
 	}
 	e.wantCommitted(t, "orders", map[int32]int64{2: 12})
 	e.wantCommitted(t, "payments", map[int32]int64{1: 5})
@@ -108,7 +109,7 @@ func TestEarliestOneTopic(t *testing.T) {
 	e := setup(t)
 	e.in.Trim("orders", 0, 7)
 	r := e.Run(reset.Command{Topics: []string{"orders"}, To: "earliest"})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	ups := e.updates()
 	if len(ups) != 1 || ups[0].Params["Topic"] != "orders" || ups[0].Params["Time"] != "-2" {
 		t.Fatalf("want one call for orders with Time -2: %+v", ups)
@@ -121,7 +122,7 @@ func TestTimeAndAgoResolveOnTheService(t *testing.T) {
 	e := setup(t)
 	at := base.Add(42 * time.Minute)
 	r := e.Run(reset.Command{Topics: []string{"orders", "payments"}, To: "time:" + at.Format(time.RFC3339)})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	ups := e.updates()
 	if len(ups) != 2 {
 		t.Fatalf("want one call per topic, got %d", len(ups))
@@ -141,14 +142,14 @@ func TestTimeAndAgoResolveOnTheService(t *testing.T) {
 	// ago:90m from base+2h is base+30m; payments has 50 messages, so 30.
 	e.srv.ResetCalls()
 	r = e.Run(reset.Command{To: "ago:90m"})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	if ups := e.updates(); len(ups) != 1 || ups[0].Params["Time"] != fmt.Sprint(base.Add(30*time.Minute).UnixMilli()) {
 		t.Fatalf("want one group-wide call at base+30m: %+v", ups)
 	}
 	e.wantCommitted(t, "payments", map[int32]int64{1: 30})
 	// A time after the last message means the log end.
 	r = e.Run(reset.Command{Topics: []string{"payments"}, To: "time:" + base.Add(10*time.Hour).Format(time.RFC3339)})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	e.wantCommitted(t, "payments", map[int32]int64{0: 50})
 }
 
@@ -156,7 +157,7 @@ func TestOffsetIsClampedAndWrittenExactly(t *testing.T) {
 	e := setup(t)
 	e.in.Trim("payments", 1, 20)
 	r := e.Run(reset.Command{To: "offset:15"})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	ups := e.updates()
 	if len(ups) != 2 {
 		t.Fatalf("want one offset call per topic, got %d", len(ups))
@@ -168,17 +169,17 @@ func TestOffsetIsClampedAndWrittenExactly(t *testing.T) {
 	}
 	e.wantCommitted(t, "payments", map[int32]int64{1: 20}) // clamped to the log start
 	e.wantCommitted(t, "orders", map[int32]int64{2: 15})
-	aliyuntest.WantNote(t, r, "clamped")
+	resettest.WantNote(t, r, "clamped")
 	// Beyond the end is clamped to the end.
 	r = e.Run(reset.Command{Topics: []string{"orders"}, To: "offset:100000"})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	e.wantCommitted(t, "orders", map[int32]int64{0: 100})
 }
 
 func TestShiftOnAPartitionSubset(t *testing.T) {
 	e := setup(t)
 	r := e.Run(reset.Command{Topics: []string{"orders"}, Partitions: []int32{0, 2}, To: "shift:-5"})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	ups := e.updates()
 	if len(ups) != 1 || ups[0].Params["Topic"] != "orders" || ups[0].Params["ResetType"] != "offset" {
 		t.Fatalf("want one offset call for orders: %+v", ups)
@@ -196,7 +197,7 @@ func TestShiftOnAPartitionSubset(t *testing.T) {
 func TestLatestOnAPartitionSubsetWritesOffsets(t *testing.T) {
 	e := setup(t)
 	r := e.Run(reset.Command{Topics: []string{"orders"}, Partitions: []int32{1}, To: "latest"})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	ups := e.updates()
 	if len(ups) != 1 || ups[0].Params["ResetType"] != "offset" || !strings.Contains(ups[0].Params["Offsets"], `"Offset":"100"`) {
 		t.Fatalf("want an offset call with 100: %+v", ups)
@@ -207,7 +208,7 @@ func TestLatestOnAPartitionSubsetWritesOffsets(t *testing.T) {
 func TestTimeOnAPartitionSubsetIsInvalid(t *testing.T) {
 	e := setup(t)
 	r := e.Run(reset.Command{Topics: []string{"orders"}, Partitions: []int32{1}, To: "ago:1h"})
-	aliyuntest.WantStatus(t, r, reset.StatusInvalid)
+	resettest.WantStatus(t, r, reset.StatusInvalid)
 	if r.Error != alikafka.TimeSubsetInvalid {
 		t.Errorf("error %q", r.Error)
 	}
@@ -236,7 +237,7 @@ func TestOnlineConsumersAreRefused(t *testing.T) {
 	before := e.in.Committed("billing")
 	for _, cmd := range []reset.Command{{To: "latest"}, {Topics: []string{"orders", "payments"}, To: "offset:1"}} {
 		r := e.Run(cmd)
-		aliyuntest.WantError(t, r, reset.StatusRefused, "online", "stop the consumers")
+		resettest.WantError(t, r, reset.StatusRefused, "online", "stop the consumers")
 		if r.RefusedBy != "guard" {
 			t.Errorf("refusal %q by %q", r.Error, r.RefusedBy)
 		}
@@ -257,7 +258,7 @@ func TestThrottledThreeTimesThenApplied(t *testing.T) {
 func TestThrottledPastTheDeadlineFails(t *testing.T) {
 	e := setup(t)
 	r := e.ThrottledPastDeadline(t, e.prov.API.Limiter, alikafkatest.GetConsumerProgress, reset.Command{To: "latest"})
-	aliyuntest.WantError(t, r, reset.StatusFailed, "deadline")
+	resettest.WantError(t, r, reset.StatusFailed, "deadline")
 	if n := e.srv.Count(alikafkatest.GetConsumerProgress); n < 2 {
 		t.Errorf("only %d attempts", n)
 	}
@@ -291,9 +292,9 @@ func TestServerErrorsAndUnreadableAnswers(t *testing.T) {
 			}
 			e.srv.Inject(c.fault)
 			r := e.Run(reset.Command{To: "latest", DryRun: c.dryRun})
-			aliyuntest.WantError(t, r, c.status, c.error...)
+			resettest.WantError(t, r, c.status, c.error...)
 			if c.note != "" {
-				aliyuntest.WantNote(t, r, c.note)
+				resettest.WantNote(t, r, c.note)
 			}
 		})
 	}
@@ -301,7 +302,7 @@ func TestServerErrorsAndUnreadableAnswers(t *testing.T) {
 		e := setup(t)
 		e.srv.Inject(aliyuntest.Fault{Action: alikafkatest.UpdateConsumerOffset, Kind: aliyuntest.Unavailable, Times: -1, Match: map[string]string{"Topic": "payments"}})
 		r := e.Run(reset.Command{Topics: []string{"orders", "payments"}, To: "latest"})
-		aliyuntest.WantStatus(t, r, reset.StatusPartial)
+		resettest.WantStatus(t, r, reset.StatusPartial)
 		for _, pr := range r.Partitions {
 			want := reset.StatusApplied
 			if pr.Topic == "payments" {
@@ -352,7 +353,7 @@ func TestCredentials(t *testing.T) {
 				e.srv.Inject(*c.fault)
 			}
 			r := e.Run(reset.Command{To: "latest"})
-			aliyuntest.WantError(t, r, reset.StatusFailed, c.error...)
+			resettest.WantError(t, r, reset.StatusFailed, c.error...)
 			if c.check != nil {
 				c.check(t, e, r)
 			}
@@ -364,10 +365,10 @@ func TestCredentials(t *testing.T) {
 		t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "wrong")
 		ctx := credentials.WithAlibaba(context.Background(), credentials.Alibaba{AccessKeyID: "STS.role", AccessKeySecret: "sts-secret", SecurityToken: "sts-token"})
 		r := e.RunCtx(ctx, reset.Command{To: "latest", DryRun: true})
-		aliyuntest.WantStatus(t, r, reset.StatusPlanned)
+		resettest.WantStatus(t, r, reset.StatusPlanned)
 		ctx = credentials.WithAlibaba(context.Background(), credentials.Alibaba{AccessKeyID: "STS.role", AccessKeySecret: "sts-secret"})
 		r = e.RunCtx(ctx, reset.Command{To: "latest", DryRun: true})
-		aliyuntest.WantError(t, r, reset.StatusFailed, "authentication failed")
+		resettest.WantError(t, r, reset.StatusFailed, "authentication failed")
 	})
 }
 
@@ -382,7 +383,7 @@ func TestTwoThousandPartitionsPlanInTwoCalls(t *testing.T) {
 	}
 	e.srv.ResetCalls()
 	r = e.Run(reset.Command{Group: "wide", To: "shift:+2"})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	writes := (2000 + alikafka.MaxOffsetsPerCall - 1) / alikafka.MaxOffsetsPerCall
 	e.WantCalls(t, alikafkatest.UpdateConsumerOffset, writes)
 	e.WantCalls(t, "", writes+4) // plan 2, write, read back 2
@@ -393,11 +394,11 @@ func TestTwoThousandPartitionsPlanInTwoCalls(t *testing.T) {
 
 func TestUnknownNames(t *testing.T) {
 	e := setup(t)
-	aliyuntest.WantError(t, e.Run(reset.Command{Group: "nobody", To: "latest"}), reset.StatusInvalid, `group "nobody" was not found`)
-	aliyuntest.WantError(t, e.Run(reset.Command{Topics: []string{"nothere"}, To: "latest"}), reset.StatusInvalid, `topic "nothere" does not exist`)
+	resettest.WantError(t, e.Run(reset.Command{Group: "nobody", To: "latest"}), reset.StatusInvalid, `group "nobody" was not found`)
+	resettest.WantError(t, e.Run(reset.Command{Topics: []string{"nothere"}, To: "latest"}), reset.StatusInvalid, `topic "nothere" does not exist`)
 	// A topic the group never committed on plans with unknown before offsets.
 	r := e.Run(reset.Command{Topics: []string{"unused"}, To: "earliest", DryRun: true})
-	aliyuntest.WantStatus(t, r, reset.StatusPlanned)
+	resettest.WantStatus(t, r, reset.StatusPlanned)
 	if r.Partitions[0].Before != nil {
 		t.Errorf("before %v", *r.Partitions[0].Before)
 	}

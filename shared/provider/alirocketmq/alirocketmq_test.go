@@ -2,6 +2,7 @@ package alirocketmq_test
 
 import (
 	"fmt"
+	"offsetreset/shared/reset/resettest"
 	"testing"
 	"time"
 
@@ -59,9 +60,9 @@ func (e *env) wantPositions(t *testing.T, want map[string]int64) {
 func TestLatestAllTopics(t *testing.T) {
 	e := setup(t)
 	r := e.Run(reset.Command{To: "latest"})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	if len(r.Partitions) != 2 {
-		t.Fatalf("want rows for orders and payments only:\n%s", aliyuntest.Dump(r))
+		t.Fatalf("want rows for orders and payments only:\n%s", resettest.Dump(r))
 	}
 	for _, pr := range r.Partitions {
 		if pr.Partition != -1 || pr.Before != nil || pr.Status != reset.StatusApplied {
@@ -87,14 +88,14 @@ func TestLatestAllTopics(t *testing.T) {
 		}
 	}
 	e.wantPositions(t, map[string]int64{"orders": 100, "payments": 60, "%RETRY%GID_billing": 0})
-	aliyuntest.WantNote(t, r, "%RETRY%GID_billing")
+	resettest.WantNote(t, r, "%RETRY%GID_billing")
 }
 
 func TestEarliestUsesTheOldestMessageTime(t *testing.T) {
 	e := setup(t)
 	e.in.Trim("orders", 7)
 	r := e.Run(reset.Command{Topics: []string{"orders"}, To: "earliest"})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	calls := e.resets()
 	if len(calls) != 1 || calls[0].Params["Type"] != "1" || calls[0].Params["ResetTimestamp"] != fmt.Sprint(base.Add(7*time.Minute).UnixMilli()) {
 		t.Fatalf("calls %+v", calls)
@@ -107,7 +108,7 @@ func TestTimeAndAgo(t *testing.T) {
 	e := setup(t)
 	at := base.Add(33 * time.Minute)
 	r := e.Run(reset.Command{Topics: []string{"orders", "payments"}, To: fmt.Sprintf("time:%d", at.UnixMilli())})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	for _, c := range e.resets() {
 		if c.Params["Type"] != "1" || c.Params["ResetTimestamp"] != fmt.Sprint(at.UnixMilli()) {
 			t.Errorf("params %v", c.Params)
@@ -115,7 +116,7 @@ func TestTimeAndAgo(t *testing.T) {
 	}
 	e.wantPositions(t, map[string]int64{"orders": 33, "payments": 33})
 	// ago:100m from base+2h is base+20m.
-	aliyuntest.WantStatus(t, e.Run(reset.Command{To: "ago:100m"}), reset.StatusApplied)
+	resettest.WantStatus(t, e.Run(reset.Command{To: "ago:100m"}), reset.StatusApplied)
 	e.wantPositions(t, map[string]int64{"orders": 20, "payments": 20})
 }
 
@@ -123,18 +124,18 @@ func TestTimesOutsideTheTopicAreMovedIntoIt(t *testing.T) {
 	e := setup(t)
 	e.in.Trim("payments", 5)
 	r := e.Run(reset.Command{To: "time:2026-04-30T00:00:00Z"})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	e.wantPositions(t, map[string]int64{"orders": 0, "payments": 5})
-	aliyuntest.WantNote(t, r, "before the oldest retained message")
+	resettest.WantNote(t, r, "before the oldest retained message")
 	// payments' newest message is at base+59m: base+80m is after it, so latest (Type 0).
 	e.srv.ResetCalls()
 	r = e.Run(reset.Command{Topics: []string{"payments"}, To: "time:" + base.Add(80*time.Minute).Format(time.RFC3339)})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	if calls := e.resets(); len(calls) != 1 || calls[0].Params["Type"] != "0" {
 		t.Fatalf("calls %+v", calls)
 	}
 	e.wantPositions(t, map[string]int64{"payments": 60})
-	aliyuntest.WantNote(t, r, "moved to latest")
+	resettest.WantNote(t, r, "moved to latest")
 }
 
 func TestUnsupportedTargetsAreInvalid(t *testing.T) {
@@ -159,7 +160,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 func TestResetsWorkWhileConsumersAreOnline(t *testing.T) {
 	e := setup(t)
 	e.in.SetOnline("GID_billing", "10.0.0.5@12345")
-	aliyuntest.WantStatus(t, e.Run(reset.Command{Topics: []string{"orders"}, To: "latest"}), reset.StatusApplied)
+	resettest.WantStatus(t, e.Run(reset.Command{Topics: []string{"orders"}, To: "latest"}), reset.StatusApplied)
 	e.wantPositions(t, map[string]int64{"orders": 100})
 }
 
@@ -178,7 +179,7 @@ func TestThrottling(t *testing.T) {
 	t.Run("one topic fails", func(t *testing.T) {
 		e := setup(t)
 		e.srv.Inject(aliyuntest.Fault{Action: alirocketmqtest.OnsConsumerResetOffset, Kind: aliyuntest.Unavailable, Times: -1, Match: map[string]string{"Topic": "payments"}})
-		aliyuntest.WantStatus(t, e.Run(reset.Command{To: "latest"}), reset.StatusPartial)
+		resettest.WantStatus(t, e.Run(reset.Command{To: "latest"}), reset.StatusPartial)
 		e.wantPositions(t, map[string]int64{"orders": 100, "payments": 50})
 	})
 }
@@ -186,15 +187,15 @@ func TestThrottling(t *testing.T) {
 func TestCredentials(t *testing.T) {
 	e := setup(t)
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "wrong")
-	aliyuntest.WantError(t, e.Run(reset.Command{To: "latest"}), reset.StatusFailed, "authentication failed")
+	resettest.WantError(t, e.Run(reset.Command{To: "latest"}), reset.StatusFailed, "authentication failed")
 }
 
 func TestUnknownGroupAndTopic(t *testing.T) {
 	e := setup(t)
-	aliyuntest.WantError(t, e.Run(reset.Command{Group: "GID_nobody", To: "latest"}), reset.StatusInvalid, `group "GID_nobody" was not found`)
-	aliyuntest.WantStatus(t, e.Run(reset.Command{Topics: []string{"nothere"}, To: "latest"}), reset.StatusInvalid)
+	resettest.WantError(t, e.Run(reset.Command{Group: "GID_nobody", To: "latest"}), reset.StatusInvalid, `group "GID_nobody" was not found`)
+	resettest.WantStatus(t, e.Run(reset.Command{Topics: []string{"nothere"}, To: "latest"}), reset.StatusInvalid)
 	// A named retry topic is moved.
-	aliyuntest.WantStatus(t, e.Run(reset.Command{Topics: []string{"%RETRY%GID_billing"}, To: "latest"}), reset.StatusApplied)
+	resettest.WantStatus(t, e.Run(reset.Command{Topics: []string{"%RETRY%GID_billing"}, To: "latest"}), reset.StatusApplied)
 	e.wantPositions(t, map[string]int64{"%RETRY%GID_billing": 3})
 }
 

@@ -2,6 +2,7 @@ package alirocketmq5_test
 
 import (
 	"fmt"
+	"offsetreset/shared/reset/resettest"
 	"strings"
 	"testing"
 	"time"
@@ -57,9 +58,9 @@ func (e *env) wantPositions(t *testing.T, want map[string]int64) {
 func TestLatestAllTopics(t *testing.T) {
 	e := setup(t)
 	r := e.Run(reset.Command{To: "latest"})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	if len(r.Partitions) != 2 || r.Partitions[0].Topic != "orders" || r.Partitions[0].Partition != -1 {
-		t.Fatalf("rows:\n%s", aliyuntest.Dump(r))
+		t.Fatalf("rows:\n%s", resettest.Dump(r))
 	}
 	if r.Skipped == nil || *r.Skipped != 102 {
 		t.Errorf("skipped %v, want 90+2+10", r.Skipped)
@@ -79,20 +80,20 @@ func TestLatestAllTopics(t *testing.T) {
 func TestTimeIsSentInChinaStandardTime(t *testing.T) {
 	e := setup(t)
 	r := e.Run(reset.Command{Topics: []string{"orders"}, To: "time:2026-05-01T00:42:00Z"})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	calls := e.resets()
 	if len(calls) != 1 || calls[0].Body != `{"resetTime":"2026-05-01 08:42:00","resetType":"SPECIFIED_TIME"}` {
 		t.Fatalf("calls %+v", calls)
 	}
 	e.wantPositions(t, map[string]int64{"orders": 42, "payments": 50})
 	// ago:100m from base+2h is base+20m.
-	aliyuntest.WantStatus(t, e.Run(reset.Command{To: "ago:100m"}), reset.StatusApplied)
+	resettest.WantStatus(t, e.Run(reset.Command{To: "ago:100m"}), reset.StatusApplied)
 	e.wantPositions(t, map[string]int64{"orders": 20, "payments": 20})
 	// Milliseconds are rounded down to the second, with a note.
 	r = e.Run(reset.Command{Topics: []string{"orders"}, To: fmt.Sprintf("time:%d", base.Add(30*time.Minute+999*time.Millisecond).UnixMilli())})
-	aliyuntest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantStatus(t, r, reset.StatusApplied)
 	e.wantPositions(t, map[string]int64{"orders": 30})
-	aliyuntest.WantNote(t, r, "to the second")
+	resettest.WantNote(t, r, "to the second")
 }
 
 func TestUnsupportedTargetsAreInvalid(t *testing.T) {
@@ -127,24 +128,24 @@ func TestThrottling(t *testing.T) {
 	t.Run("5xx then applied", func(t *testing.T) {
 		e := setup(t)
 		e.srv.Inject(aliyuntest.Fault{Action: alirocketmq5test.ResetConsumeOffset, Kind: aliyuntest.Unavailable, Times: 2})
-		aliyuntest.WantStatus(t, e.Run(reset.Command{Topics: []string{"payments"}, To: "latest"}), reset.StatusApplied)
+		resettest.WantStatus(t, e.Run(reset.Command{Topics: []string{"payments"}, To: "latest"}), reset.StatusApplied)
 	})
 	t.Run("malformed answer", func(t *testing.T) {
 		e := setup(t)
 		e.srv.Inject(aliyuntest.Fault{Action: alirocketmq5test.GetConsumerGroupLag, Kind: aliyuntest.Malformed})
-		aliyuntest.WantError(t, e.Run(reset.Command{To: "latest"}), reset.StatusFailed, "not the JSON")
+		resettest.WantError(t, e.Run(reset.Command{To: "latest"}), reset.StatusFailed, "not the JSON")
 	})
 }
 
 func TestServiceErrorsAreReadFromTheLowercaseBody(t *testing.T) {
 	e := setup(t)
-	aliyuntest.WantError(t, e.Run(reset.Command{Group: "nobody", To: "latest"}), reset.StatusInvalid, `consumerGroup "nobody" was not found`, "cannot be found")
+	resettest.WantError(t, e.Run(reset.Command{Group: "nobody", To: "latest"}), reset.StatusInvalid, `consumerGroup "nobody" was not found`, "cannot be found")
 	// A subscription whose topic was deleted: the 404's code and message reach the row.
 	e.in.AddTopic("ghost")
 	e.in.Subscribe("billing", "ghost", 0, 0)
 	e.in.DeleteTopic("ghost")
 	r := e.Run(reset.Command{Topics: []string{"orders", "ghost"}, To: "latest"})
-	aliyuntest.WantStatus(t, r, reset.StatusPartial)
+	resettest.WantStatus(t, r, reset.StatusPartial)
 	for _, pr := range r.Partitions {
 		if pr.Topic == "ghost" && (!strings.Contains(pr.Error, `topic "ghost" was not found`) || pr.Status != reset.StatusError) {
 			t.Errorf("row %+v", pr)
@@ -155,9 +156,9 @@ func TestServiceErrorsAreReadFromTheLowercaseBody(t *testing.T) {
 func TestCredentials(t *testing.T) {
 	e := setup(t)
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "wrong")
-	aliyuntest.WantError(t, e.Run(reset.Command{To: "latest"}), reset.StatusFailed, "authentication failed", "SignatureDoesNotMatch")
+	resettest.WantError(t, e.Run(reset.Command{To: "latest"}), reset.StatusFailed, "authentication failed", "SignatureDoesNotMatch")
 	aliyuntest.UseKey(t, e.srv.Server, aliyuntest.Key{ID: "STS.five", Secret: "s5", Token: "tok5"})
-	aliyuntest.WantStatus(t, e.Run(reset.Command{Topics: []string{"orders"}, To: "latest"}), reset.StatusApplied)
+	resettest.WantStatus(t, e.Run(reset.Command{Topics: []string{"orders"}, To: "latest"}), reset.StatusApplied)
 }
 
 func TestTwoThousandTopicsPlanInOneCall(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"offsetreset/shared/reset/resettest"
 	"slices"
 	"sort"
 	"strings"
@@ -93,7 +94,7 @@ func offsetOf(b huaweikafkatest.ResetBody) string {
 func TestLatestAllTopicsEngineRoute(t *testing.T) {
 	e := setup(t, nil)
 	res := e.Run(reset.Command{Group: "billing", To: "latest", Reason: "skip backlog"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	e.wantCommitted(t, "billing", "orders", 1000, 1000, 1000)
 	e.wantCommitted(t, "billing", "payments", 600, 600)
 	// One PUT per topic with partition -1, latest as an offset beyond the end (clamped by the service).
@@ -133,7 +134,7 @@ func TestLatestAllTopicsEngineRoute(t *testing.T) {
 func TestManagementRoute(t *testing.T) {
 	e := setup(t, func(t *config.Target) { t.API = "management" })
 	res := e.Run(reset.Command{Group: "billing", To: "earliest"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	e.wantCommitted(t, "billing", "payments", 100, 100)
 	calls := e.emu.Calls(huaweikafkatest.OpResetMessageOffset)
 	if len(calls) != 2 {
@@ -180,7 +181,7 @@ func TestForms(t *testing.T) {
 			e := setup(t, nil)
 			e.Planner.Now = func() time.Time { return now }
 			res := e.Run(reset.Command{Group: "billing", Topics: []string{"orders"}, To: c.to})
-			huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+			resettest.WantStatus(t, res, reset.StatusApplied)
 			e.wantCommitted(t, "billing", "orders", c.orders...)
 			e.wantCommitted(t, "billing", "payments", 150, 200)
 			bodies := e.resets(t, huaweikafkatest.OpResetMessageOffsetWithEngine)
@@ -210,7 +211,7 @@ func TestForms(t *testing.T) {
 func TestSubsetAndOneTopic(t *testing.T) {
 	e := setup(t, nil)
 	res := e.Run(reset.Command{Group: "billing", Topics: []string{"orders"}, Partitions: []int32{0, 2}, To: "latest"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	e.wantCommitted(t, "billing", "orders", 1000, 200, 1000)
 	bodies := e.resets(t, huaweikafkatest.OpResetMessageOffsetWithEngine)
 	if len(bodies) != 2 {
@@ -228,20 +229,20 @@ func TestSubsetAndOneTopic(t *testing.T) {
 	}
 
 	res = e.Run(reset.Command{Group: "billing", Topics: []string{"payments"}, Partitions: []int32{1}, To: "offset:300"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	e.wantCommitted(t, "billing", "payments", 150, 300)
 	if len(res.Partitions) != 1 || res.Undo[0].To != "offset:200" {
 		t.Errorf("rows %+v undo %+v", res.Partitions, res.Undo)
 	}
 
 	res = e.Run(reset.Command{Group: "billing", Topics: []string{"orders"}, Partitions: []int32{7}, To: "latest"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusInvalid)
+	resettest.WantStatus(t, res, reset.StatusInvalid)
 }
 
 func TestDryRunChangesNothing(t *testing.T) {
 	e := setup(t, nil)
 	res := e.Run(reset.Command{Group: "billing", To: "latest", DryRun: true})
-	huaweicloudtest.WantStatus(t, res, reset.StatusPlanned)
+	resettest.WantStatus(t, res, reset.StatusPlanned)
 	if n := len(e.emu.Calls(huaweikafkatest.OpResetMessageOffsetWithEngine, huaweikafkatest.OpResetMessageOffset)); n != 0 {
 		t.Errorf("%d reset calls on a dry run", n)
 	}
@@ -254,7 +255,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 func TestActiveGroupRefused(t *testing.T) {
 	e := setup(t, nil)
 	res := e.Run(reset.Command{Group: "dashboard", To: "latest"})
-	huaweicloudtest.WantError(t, res, reset.StatusRefused, "1 active member(s) (consumer-1@10.0.0.5)")
+	resettest.WantError(t, res, reset.StatusRefused, "1 active member(s) (consumer-1@10.0.0.5)")
 	if res.RefusedBy != "guard" {
 		t.Errorf("error %q refusedBy %q", res.Error, res.RefusedBy)
 	}
@@ -270,7 +271,7 @@ func TestActiveGroupRefused(t *testing.T) {
 	e.emu.Leave("dashboard")
 	e.emu.SetState("dashboard", "PreparingRebalance")
 	res = e.Run(reset.Command{Group: "dashboard", To: "latest"})
-	huaweicloudtest.WantError(t, res, reset.StatusRefused, "is PreparingRebalance")
+	resettest.WantError(t, res, reset.StatusRefused, "is PreparingRebalance")
 }
 
 func TestOffsetsAbove2To31(t *testing.T) {
@@ -282,7 +283,7 @@ func TestOffsetsAbove2To31(t *testing.T) {
 	e.emu.Commit("billing", "metrics", 1, 4_100_000_000)
 
 	res := e.Run(reset.Command{Group: "billing", Topics: []string{"metrics"}, To: "offset:4500000000"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	e.wantCommitted(t, "billing", "metrics", 4_500_000_000, 4_500_000_000)
 	r := res.Partitions[0]
 	if *r.Before != 4_000_000_000 || *r.After != 4_500_000_000 || *r.LogStart != start || *r.LogEnd != end || *r.Skipped != 500_000_000 {
@@ -290,11 +291,11 @@ func TestOffsetsAbove2To31(t *testing.T) {
 	}
 
 	res = e.Run(reset.Command{Group: "billing", Topics: []string{"metrics"}, To: "shift:-1500000000"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	e.wantCommitted(t, "billing", "metrics", start, start)
 
 	res = e.Run(reset.Command{Group: "billing", Topics: []string{"metrics"}, To: fmt.Sprintf("time:%d", base+1_234_567_890)})
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	e.wantCommitted(t, "billing", "metrics", start+1_234_567_890, start+1_234_567_890)
 	if *res.Partitions[1].After != start+1_234_567_890 {
 		t.Errorf("after %v", *res.Partitions[1].After)
@@ -304,7 +305,7 @@ func TestOffsetsAbove2To31(t *testing.T) {
 func TestThrottledThreeTimesThenApplied(t *testing.T) {
 	e := setup(t, nil)
 	res := e.ThrottledThenApplied(t, huaweikafkatest.OpResetMessageOffsetWithEngine, 3, reset.Command{Group: "billing", Topics: []string{"orders"}, To: "latest"})
-	huaweicloudtest.WantNote(t, res, "ResetMessageOffsetWithEngine of group billing on topic orders succeeded after 3 retries (APIG.0308)")
+	resettest.WantNote(t, res, "ResetMessageOffsetWithEngine of group billing on topic orders succeeded after 3 retries (APIG.0308)")
 	if calls := e.emu.Calls(huaweikafkatest.OpResetMessageOffsetWithEngine); len(calls) == 4 && (calls[0].Status != http.StatusTooManyRequests || calls[3].Status != http.StatusNoContent) {
 		t.Errorf("calls %+v", calls)
 	}
@@ -315,15 +316,15 @@ func TestServerErrorRetried(t *testing.T) {
 	e := setup(t, nil)
 	e.emu.FailServer(huaweikafkatest.OpListTopicPartitions, 1)
 	res := e.Run(reset.Command{Group: "billing", Topics: []string{"orders"}, To: "earliest"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
-	huaweicloudtest.WantNote(t, res, "succeeded after 1 retries (DMS.00500000)")
+	resettest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantNote(t, res, "succeeded after 1 retries (DMS.00500000)")
 }
 
 func TestDeadlineExhaustedNamesThrottling(t *testing.T) {
 	e := setup(t, nil)
 	start := time.Now()
 	res := e.ThrottledPastDeadline(t, e.p.Cloud.Limiter, huaweikafkatest.OpShowGroups, reset.Command{Group: "billing", To: "latest"})
-	huaweicloudtest.WantError(t, res, reset.StatusFailed, "deadline")
+	resettest.WantError(t, res, reset.StatusFailed, "deadline")
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("took %s past a 400ms deadline", d)
 	}
@@ -337,15 +338,15 @@ func TestAttemptTimeoutRetried(t *testing.T) {
 	e.p.Cloud.AttemptTimeout = 200 * time.Millisecond
 	e.emu.Delay(huaweikafkatest.OpShowGroups, 1, 3*time.Second)
 	res := e.Run(reset.Command{Group: "billing", Topics: []string{"orders"}, To: "latest", DryRun: true})
-	huaweicloudtest.WantStatus(t, res, reset.StatusPlanned)
-	huaweicloudtest.WantNote(t, res, "ShowGroups billing succeeded after 1 retries (timeout)")
+	resettest.WantStatus(t, res, reset.StatusPlanned)
+	resettest.WantNote(t, res, "ShowGroups billing succeeded after 1 retries (timeout)")
 }
 
 func TestBadSignature(t *testing.T) {
 	e := setup(t, nil)
 	t.Setenv("HUAWEICLOUD_SDK_SK", "not-the-secret")
 	res := e.Run(reset.Command{Group: "billing", To: "latest"})
-	huaweicloudtest.WantError(t, res, reset.StatusFailed, "authentication failed", "APIG.0301")
+	resettest.WantError(t, res, reset.StatusFailed, "authentication failed", "APIG.0301")
 	calls := e.emu.Calls()
 	if len(calls) != 1 || calls[0].Status != http.StatusUnauthorized {
 		t.Errorf("calls %+v", calls)
@@ -359,18 +360,18 @@ func TestTemporaryCredentials(t *testing.T) {
 	t.Setenv("HUAWEICLOUD_SDK_AK", "HWTEMPAK")
 	t.Setenv("HUAWEICLOUD_SDK_SK", "temp-secret")
 	t.Setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", "sts-token-1")
-	huaweicloudtest.WantStatus(t, e.Run(reset.Command{Group: "billing", To: "latest", DryRun: true}), reset.StatusPlanned)
+	resettest.WantStatus(t, e.Run(reset.Command{Group: "billing", To: "latest", DryRun: true}), reset.StatusPlanned)
 	t.Setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", "")
 	res := e.Run(reset.Command{Group: "billing", To: "latest", DryRun: true})
-	huaweicloudtest.WantError(t, res, reset.StatusFailed, "authentication failed")
+	resettest.WantError(t, res, reset.StatusFailed, "authentication failed")
 }
 
 func TestUnknownGroupAndTopic(t *testing.T) {
 	e := setup(t, nil)
 	res := e.Run(reset.Command{Group: "nobody", To: "latest"})
-	huaweicloudtest.WantError(t, res, reset.StatusInvalid, `group "nobody" does not exist`)
+	resettest.WantError(t, res, reset.StatusInvalid, `group "nobody" does not exist`)
 	res = e.Run(reset.Command{Group: "billing", Topics: []string{"nope"}, To: "latest"})
-	huaweicloudtest.WantError(t, res, reset.StatusInvalid, `topic "nope" does not exist`)
+	resettest.WantError(t, res, reset.StatusInvalid, `topic "nope" does not exist`)
 }
 
 func TestPermissionDenied(t *testing.T) {
@@ -378,7 +379,7 @@ func TestPermissionDenied(t *testing.T) {
 	e.emu.Inject(huaweicloudtest.Fault{Op: huaweikafkatest.OpListTopicPartitions, Times: -1, Status: http.StatusForbidden,
 		Code: "DMS.00403001", Msg: "The user has no permission to perform this operation."})
 	res := e.Run(reset.Command{Group: "billing", Topics: []string{"orders"}, To: "latest"})
-	huaweicloudtest.WantError(t, res, reset.StatusFailed, "permission denied for target hw: ListTopicPartitions answered HTTP 403 (DMS.00403001", "dms:topic:get")
+	resettest.WantError(t, res, reset.StatusFailed, "permission denied for target hw: ListTopicPartitions answered HTTP 403 (DMS.00403001", "dms:topic:get")
 	if n := len(e.emu.Calls(huaweikafkatest.OpListTopicPartitions)); n != 1 {
 		t.Errorf("%d calls: a 403 must not be retried", n)
 	}
@@ -388,7 +389,7 @@ func TestMalformedReply(t *testing.T) {
 	e := setup(t, nil)
 	e.emu.Malformed(huaweikafkatest.OpShowGroups, 1)
 	res := e.Run(reset.Command{Group: "billing", To: "latest"})
-	huaweicloudtest.WantError(t, res, reset.StatusFailed, "could not be read")
+	resettest.WantError(t, res, reset.StatusFailed, "could not be read")
 }
 
 func TestPartialWhenOneTopicFails(t *testing.T) {
@@ -397,7 +398,7 @@ func TestPartialWhenOneTopicFails(t *testing.T) {
 		Match:  func(c huaweicloudtest.Call) bool { return strings.Contains(string(c.Body), `"payments"`) },
 		Status: http.StatusBadRequest, Code: "DMS.00400880", Msg: "The consumer group is online."})
 	res := e.Run(reset.Command{Group: "billing", To: "earliest"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusPartial)
+	resettest.WantStatus(t, res, reset.StatusPartial)
 	for _, r := range res.Partitions {
 		switch r.Topic {
 		case "orders":
@@ -417,7 +418,7 @@ func TestPinnedPlanWritesExactOffsets(t *testing.T) {
 	e := setup(t, nil)
 	pinned := map[reset.TopicPartition]int64{{Topic: "orders", Partition: 0}: 900, {Topic: "orders", Partition: 1}: 901, {Topic: "orders", Partition: 2}: 902}
 	res := e.RunWith(context.Background(), reset.Command{Group: "billing", Topics: []string{"orders"}, To: "latest"}, reset.Options{Pinned: pinned})
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	e.wantCommitted(t, "billing", "orders", 900, 901, 902)
 	for _, b := range e.resets(t, huaweikafkatest.OpResetMessageOffsetWithEngine) {
 		if *b.Partition < 0 || b.MessageOffset == nil || *b.MessageOffset < 900 {
@@ -448,7 +449,7 @@ func TestManyTopicsConcurrentWithinQPS(t *testing.T) {
 	start := time.Now()
 	res := e.Run(reset.Command{Group: "fleet", To: "latest"})
 	wall := time.Since(start)
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	if len(res.Partitions) != topics || *res.Skipped != topics*40 {
 		t.Fatalf("%d rows, skipped %v", len(res.Partitions), res.Skipped)
 	}
@@ -513,7 +514,7 @@ func TestAllTopicsCoversOnlyCommittedPartitions(t *testing.T) {
 	e := setup(t, nil)
 	e.emu.Commit("partial", "orders", 1, 40)
 	res := e.Run(reset.Command{Group: "partial", To: "earliest"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	if len(res.Partitions) != 1 || res.Partitions[0].Partition != 1 {
 		t.Fatalf("rows %+v", res.Partitions)
 	}
@@ -527,7 +528,7 @@ func TestAllTopicsCoversOnlyCommittedPartitions(t *testing.T) {
 
 	// Naming the topic plans every partition, so one topic-wide call.
 	res = e.Run(reset.Command{Group: "partial", Topics: []string{"orders"}, To: "latest"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	if len(res.Partitions) != 3 || res.Partitions[0].Before != nil {
 		t.Fatalf("rows %+v", res.Partitions)
 	}
@@ -536,7 +537,7 @@ func TestAllTopicsCoversOnlyCommittedPartitions(t *testing.T) {
 		t.Errorf("reset calls %+v", bodies)
 	}
 	e.wantCommitted(t, "partial", "orders", 1000, 1000, 1000)
-	huaweicloudtest.WantNote(t, res, "had no committed offset before the reset")
+	resettest.WantNote(t, res, "had no committed offset before the reset")
 }
 
 // BenchmarkFanout200Topics measures an all-topics reset of a group on 200 topics against the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"offsetreset/shared/reset/resettest"
 	"slices"
 	"strconv"
 	"strings"
@@ -84,7 +85,7 @@ func (e *env) resets(t *testing.T) []huaweirocketmqtest.ResetBody {
 func TestLatestAllTopics(t *testing.T) {
 	e := setup(t, nil)
 	res := e.Run(reset.Command{Group: "billing", To: "latest"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	e.wantOffsets(t, "billing", "orders", 1000, 1000, 1000, 1000)
 	e.wantOffsets(t, "billing", "audit", 600, 600, 600)
 	calls := e.emu.Calls(huaweirocketmqtest.OpResetConsumeOffset)
@@ -130,13 +131,13 @@ func TestLatestAllTopics(t *testing.T) {
 	if res.Undo != nil {
 		t.Errorf("undo %+v on a backend without exact offsets", res.Undo)
 	}
-	huaweicloudtest.WantNote(t, res, "broker-0 queues 0–1 are rows 0–1, broker-1 queues 0–1 are rows 2–3")
+	resettest.WantNote(t, res, "broker-0 queues 0–1 are rows 0–1, broker-1 queues 0–1 are rows 2–3")
 }
 
 func TestEarliestIsTimestampZero(t *testing.T) {
 	e := setup(t, nil)
 	res := e.Run(reset.Command{Group: "billing", Topics: []string{"audit"}, To: "earliest"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	bodies := e.resets(t)
 	if len(bodies) != 1 || bodies[0].Timestamp != "0" || bodies[0].Topic != "audit" {
 		t.Fatalf("reset bodies %+v", bodies)
@@ -166,7 +167,7 @@ func TestTimeAndAgo(t *testing.T) {
 		t.Run(c.to, func(t *testing.T) {
 			e := setup(t, nil)
 			res := e.Run(reset.Command{Group: "billing", Topics: []string{"orders"}, To: c.to})
-			huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+			resettest.WantStatus(t, res, reset.StatusApplied)
 			bodies := e.resets(t)
 			if len(bodies) != 1 || bodies[0].Timestamp != strconv.FormatInt(c.ts, 10) {
 				t.Errorf("reset bodies %+v, want timestamp %d", bodies, c.ts)
@@ -188,7 +189,7 @@ func TestUnsupportedForms(t *testing.T) {
 	e := setup(t, nil)
 	for _, to := range []string{"offset:5", "shift:+10", "shift:-10"} {
 		res := e.Run(reset.Command{Group: "billing", To: to})
-		huaweicloudtest.WantStatus(t, res, reset.StatusInvalid)
+		resettest.WantStatus(t, res, reset.StatusInvalid)
 		form := strings.SplitN(to, ":", 2)[0]
 		want := "huaweirocketmq targets cannot be reset to " + form + ": Huawei DMS for RocketMQ resets whole topics to a point in time: latest, earliest, time:T or ago:D"
 		if res.Error != want {
@@ -196,7 +197,7 @@ func TestUnsupportedForms(t *testing.T) {
 		}
 	}
 	res := e.Run(reset.Command{Group: "billing", Topics: []string{"orders"}, Partitions: []int32{0}, To: "latest"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusInvalid)
+	resettest.WantStatus(t, res, reset.StatusInvalid)
 	want := "huaweirocketmq targets cannot reset single partitions or queues: Huawei DMS for RocketMQ resets whole topics to a point in time: latest, earliest, time:T or ago:D; leave partitions out to move the whole topic"
 	if res.Error != want {
 		t.Errorf("error %q, want %q", res.Error, want)
@@ -209,7 +210,7 @@ func TestUnsupportedForms(t *testing.T) {
 func TestOfflineGroupRefused(t *testing.T) {
 	e := setup(t, nil)
 	res := e.Run(reset.Command{Group: "batch", To: "latest"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusRefused)
+	resettest.WantStatus(t, res, reset.StatusRefused)
 	want := "no consumer of group batch is online; huaweirocketmq resets offsets only while a consumer is online: start one consumer of the group and retry"
 	if res.Error != want || res.RefusedBy != "guard" {
 		t.Errorf("error %q refusedBy %q", res.Error, res.RefusedBy)
@@ -223,7 +224,7 @@ func TestOfflineGroupRefused(t *testing.T) {
 func TestDryRunChangesNothing(t *testing.T) {
 	e := setup(t, nil)
 	res := e.Run(reset.Command{Group: "billing", To: "latest", DryRun: true})
-	huaweicloudtest.WantStatus(t, res, reset.StatusPlanned)
+	resettest.WantStatus(t, res, reset.StatusPlanned)
 	if n := len(e.emu.Calls(huaweirocketmqtest.OpResetConsumeOffset)); n != 0 {
 		t.Errorf("%d reset calls on a dry run", n)
 	}
@@ -236,7 +237,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 func TestThrottledThreeTimesThenApplied(t *testing.T) {
 	e := setup(t, nil)
 	res := e.ThrottledThenApplied(t, huaweirocketmqtest.OpResetConsumeOffset, 3, reset.Command{Group: "billing", Topics: []string{"audit"}, To: "latest"})
-	huaweicloudtest.WantNote(t, res, "ResetConsumeOffset of group billing on topic audit succeeded after 3 retries (APIG.0308)")
+	resettest.WantNote(t, res, "ResetConsumeOffset of group billing on topic audit succeeded after 3 retries (APIG.0308)")
 }
 
 func TestDeadlineExhaustedNamesThrottling(t *testing.T) {
@@ -249,19 +250,19 @@ func TestBadSignature(t *testing.T) {
 	e := setup(t, nil)
 	t.Setenv("HUAWEICLOUD_SDK_AK", "HWUNKNOWN")
 	res := e.Run(reset.Command{Group: "billing", To: "latest"})
-	huaweicloudtest.WantError(t, res, reset.StatusFailed, "authentication failed")
+	resettest.WantError(t, res, reset.StatusFailed, "authentication failed")
 	t.Setenv("HUAWEICLOUD_SDK_AK", ak)
 	t.Setenv("HUAWEICLOUD_SDK_SK", sk+"x")
 	res = e.Run(reset.Command{Group: "billing", To: "latest"})
-	huaweicloudtest.WantError(t, res, reset.StatusFailed, "authentication failed", "verify aksk signature fail")
+	resettest.WantError(t, res, reset.StatusFailed, "authentication failed", "verify aksk signature fail")
 }
 
 func TestUnknownGroupAndTopic(t *testing.T) {
 	e := setup(t, nil)
 	res := e.Run(reset.Command{Group: "ghost", To: "latest"})
-	huaweicloudtest.WantError(t, res, reset.StatusInvalid, `group "ghost" does not exist`)
+	resettest.WantError(t, res, reset.StatusInvalid, `group "ghost" does not exist`)
 	res = e.Run(reset.Command{Group: "billing", Topics: []string{"nope"}, To: "latest"})
-	huaweicloudtest.WantError(t, res, reset.StatusInvalid, `topic "nope"`)
+	resettest.WantError(t, res, reset.StatusInvalid, `topic "nope"`)
 }
 
 func TestOffsetsAbove2To31(t *testing.T) {
@@ -271,7 +272,7 @@ func TestOffsetsAbove2To31(t *testing.T) {
 		huaweirocketmqtest.Queue{Broker: "broker-0", ID: 1, Min: min, Max: max, First: base, Step: 1})
 	e.emu.Subscribe("billing", "metrics", func(huaweirocketmqtest.Queue) int64 { return 4_000_000_000 })
 	res := e.Run(reset.Command{Group: "billing", Topics: []string{"metrics"}, To: fmt.Sprintf("time:%d", base+1_500_000_000)})
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	want := min + 1_500_000_000
 	e.wantOffsets(t, "billing", "metrics", want, want)
 	r := res.Partitions[0]
@@ -289,7 +290,7 @@ func TestManyTopicsListedPageByPage(t *testing.T) {
 	}
 	e.emu.Connect("fleet", huaweirocketmqtest.Client{ID: "fleet-1", Addr: "10.0.0.9:4000"})
 	res := e.Run(reset.Command{Group: "fleet", To: "latest"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	if len(res.Partitions) != 60 || *res.Skipped != 60*9 {
 		t.Fatalf("%d rows skipped %v", len(res.Partitions), res.Skipped)
 	}
@@ -310,7 +311,7 @@ func TestManyTopicsListedPageByPage(t *testing.T) {
 
 func TestEngineRocketmqRoute(t *testing.T) {
 	e := setup(t, func(t *config.Target) { t.Engine = "rocketmq" })
-	huaweicloudtest.WantStatus(t, e.Run(reset.Command{Group: "billing", Topics: []string{"audit"}, To: "earliest"}), reset.StatusApplied)
+	resettest.WantStatus(t, e.Run(reset.Command{Group: "billing", Topics: []string{"audit"}, To: "earliest"}), reset.StatusApplied)
 	calls := e.emu.Calls(huaweirocketmqtest.OpResetConsumeOffset)
 	if len(calls) != 1 || !strings.HasPrefix(calls[0].Path, "/v2/rocketmq/"+project+"/") {
 		t.Errorf("calls %+v", calls)
@@ -321,7 +322,7 @@ func TestBroadcastGroupFails(t *testing.T) {
 	e := setup(t, nil)
 	e.emu.SetBroadcast("billing", true)
 	res := e.Run(reset.Command{Group: "billing", Topics: []string{"audit"}, To: "earliest"})
-	huaweicloudtest.WantStatus(t, res, reset.StatusFailed)
+	resettest.WantStatus(t, res, reset.StatusFailed)
 	if !strings.Contains(res.Error, "broadcast") || res.Partitions[0].Status != reset.StatusError {
 		t.Errorf("error %q rows %+v", res.Error, res.Partitions)
 	}
@@ -333,7 +334,7 @@ func TestPinnedPlanAppliesInOwnTerms(t *testing.T) {
 	e := setup(t, nil)
 	pinned := map[reset.TopicPartition]int64{{Topic: "audit", Partition: 0}: 600, {Topic: "audit", Partition: 1}: 600, {Topic: "audit", Partition: 2}: 600}
 	res := e.RunWith(context.Background(), reset.Command{Group: "billing", Topics: []string{"audit"}, To: "latest"}, reset.Options{Pinned: pinned})
-	huaweicloudtest.WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	if n := len(e.emu.Calls(huaweirocketmqtest.OpResetConsumeOffset)); n != 1 {
 		t.Errorf("%d reset calls, want one timestamp call for the topic", n)
 	}

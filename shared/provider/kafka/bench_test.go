@@ -3,6 +3,7 @@ package kafka_test
 import (
 	"context"
 	"fmt"
+	"offsetreset/shared/reset/resettest"
 	"sort"
 	"strings"
 	"sync"
@@ -77,7 +78,7 @@ func newCounted(tb testing.TB, k *kafkatest.Cluster) (*reset.Planner, *requestCo
 	c := &requestCounter{n: map[string]int{}}
 	prov.(*kafka.Provider).Opts = []kgo.Opt{kgo.WithHooks(c)}
 	tb.Cleanup(prov.(*kafka.Provider).Close)
-	return &reset.Planner{Targets: oneTarget{"big": prov}}, c
+	return &reset.Planner{Targets: resettest.Only("big", prov)}, c
 }
 
 // BenchmarkReset10kPartitions resets one group over 10,000 partitions (200 topics × 50),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"offsetreset/shared/reset/resettest"
 	"strings"
 	"testing"
 	"time"
@@ -20,15 +21,6 @@ var base = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 type env struct {
 	k       *kafkatest.Cluster
 	planner *reset.Planner
-}
-
-type oneTarget map[string]reset.Provider
-
-func (o oneTarget) Provider(name string) (reset.Provider, error) {
-	if p, ok := o[name]; ok {
-		return p, nil
-	}
-	return nil, reset.Invalid("unknown target %q; configured targets: k", name)
 }
 
 // setup: orders (3 partitions × 10 messages, orders/1 log start 3), payments (2 × 5), audit
@@ -65,7 +57,7 @@ func setup(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(prov.(*kafka.Provider).Close)
-	return &env{k: k, planner: &reset.Planner{Targets: oneTarget{"k": prov}, Now: func() time.Time { return base.Add(95 * time.Second) }}}
+	return &env{k: k, planner: &reset.Planner{Targets: resettest.Only("k", prov), Now: func() time.Time { return base.Add(95 * time.Second) }}}
 }
 
 func (e *env) run(t *testing.T, cmd reset.Command) *reset.Result {

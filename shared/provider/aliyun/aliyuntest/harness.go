@@ -3,9 +3,8 @@ package aliyuntest
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
+	"offsetreset/shared/reset/resettest"
 	"testing"
 	"time"
 
@@ -60,7 +59,7 @@ type Harness struct {
 // commands default to that target and to group.
 func NewHarness(s *Server, name string, p reset.Provider, group string) *Harness {
 	now := Base.Add(2 * time.Hour)
-	return &Harness{Server: s, Planner: &reset.Planner{Targets: onlyTarget{name, p}, Now: func() time.Time { return now }}, Target: name, Group: group}
+	return &Harness{Server: s, Planner: &reset.Planner{Targets: resettest.Only(name, p), Now: func() time.Time { return now }}, Target: name, Group: group}
 }
 
 // Run runs cmd within 20 seconds.
@@ -75,53 +74,6 @@ func (h *Harness) RunCtx(ctx context.Context, cmd reset.Command) *reset.Result {
 	cmd.Target = cmp.Or(cmd.Target, h.Target)
 	cmd.Group = cmp.Or(cmd.Group, h.Group)
 	return h.Planner.Run(ctx, cmd, reset.Options{})
-}
-
-// onlyTarget is a reset.Targets of one provider.
-type onlyTarget struct {
-	name string
-	p    reset.Provider
-}
-
-// Provider implements reset.Targets.
-func (o onlyTarget) Provider(name string) (reset.Provider, error) {
-	if name != o.name {
-		return nil, reset.Invalid("unknown target %q", name)
-	}
-	return o.p, nil
-}
-
-// Dump is a result as indented JSON, for failure messages.
-func Dump(r *reset.Result) string {
-	b, _ := json.MarshalIndent(r, "", "  ")
-	return string(b)
-}
-
-// WantStatus stops the test unless r has status s, showing the whole result.
-func WantStatus(t testing.TB, r *reset.Result, s reset.Status) {
-	t.Helper()
-	if r.Status != s {
-		t.Fatalf("status %s, want %s:\n%s", r.Status, s, Dump(r))
-	}
-}
-
-// WantError checks that r has status s and an error naming every one of parts.
-func WantError(t testing.TB, r *reset.Result, s reset.Status, parts ...string) {
-	t.Helper()
-	WantStatus(t, r, s)
-	for _, p := range parts {
-		if !strings.Contains(r.Error, p) {
-			t.Errorf("error %q, want it to name %q", r.Error, p)
-		}
-	}
-}
-
-// WantNote fails the test unless one of r's notes contains s.
-func WantNote(t testing.TB, r *reset.Result, s string) {
-	t.Helper()
-	if !strings.Contains(strings.Join(r.Notes, "\n"), s) {
-		t.Errorf("notes %v, want one with %q", r.Notes, s)
-	}
 }
 
 // WantPositions fails the test unless got holds want's position for each of want's topics (a
@@ -148,7 +100,7 @@ func (h *Harness) WantInvalid(t testing.TB, cases ...Invalid) {
 	t.Helper()
 	for _, c := range cases {
 		r := h.Run(c.Cmd)
-		WantStatus(t, r, reset.StatusInvalid)
+		resettest.WantStatus(t, r, reset.StatusInvalid)
 		if c.Error != "" && r.Error != c.Error {
 			t.Errorf("error %q\nwant  %q", r.Error, c.Error)
 		}
@@ -162,7 +114,7 @@ func (h *Harness) WantDryRun(t testing.TB, cmd reset.Command, state func() any) 
 	before := state()
 	cmd.DryRun = true
 	r := h.Run(cmd)
-	WantStatus(t, r, reset.StatusPlanned)
+	resettest.WantStatus(t, r, reset.StatusPlanned)
 	if after := state(); fmt.Sprint(before) != fmt.Sprint(after) {
 		t.Fatalf("a dry run changed the state: %v → %v", before, after)
 	}
@@ -184,7 +136,7 @@ func (h *Harness) WantPlanCalls(t testing.TB, cmd reset.Command, calls int) *res
 	h.Server.ResetCalls()
 	cmd.DryRun = true
 	r := h.Run(cmd)
-	WantStatus(t, r, reset.StatusPlanned)
+	resettest.WantStatus(t, r, reset.StatusPlanned)
 	h.WantCalls(t, "", calls)
 	return r
 }
@@ -195,8 +147,8 @@ func (h *Harness) ThrottledThenApplied(t testing.TB, action string, n int, cmd r
 	t.Helper()
 	h.Server.Inject(Fault{Action: action, Kind: Throttle, Times: n})
 	r := h.Run(cmd)
-	WantStatus(t, r, reset.StatusApplied)
-	WantNote(t, r, fmt.Sprintf("succeeded after %d retries (Throttling.User)", n))
+	resettest.WantStatus(t, r, reset.StatusApplied)
+	resettest.WantNote(t, r, fmt.Sprintf("succeeded after %d retries (Throttling.User)", n))
 	h.WantCalls(t, action, n+1)
 	return r
 }
@@ -210,6 +162,6 @@ func (h *Harness) ThrottledPastDeadline(t testing.TB, l *throttle.Limiter, actio
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 	defer cancel()
 	r := h.RunCtx(ctx, cmd)
-	WantError(t, r, reset.StatusFailed, "Throttling.User")
+	resettest.WantError(t, r, reset.StatusFailed, "Throttling.User")
 	return r
 }

@@ -2,7 +2,7 @@ package huaweicloudtest
 
 import (
 	"context"
-	"strings"
+	"offsetreset/shared/reset/resettest"
 	"testing"
 	"time"
 
@@ -52,7 +52,7 @@ type Harness struct {
 // NewHarness wires p, built against s, as target name into a planner with clock now (time.Now
 // when nil).
 func NewHarness(s *Server, name string, p reset.Provider, now func() time.Time) *Harness {
-	return &Harness{Server: s, Planner: &reset.Planner{Targets: onlyTarget{name, p}, Now: now}, Target: name}
+	return &Harness{Server: s, Planner: &reset.Planner{Targets: resettest.Only(name, p), Now: now}, Target: name}
 }
 
 // Run runs cmd within 20 seconds.
@@ -70,35 +70,13 @@ func (h *Harness) RunWith(ctx context.Context, cmd reset.Command, opts reset.Opt
 	return h.Planner.Run(ctx, cmd, opts)
 }
 
-// onlyTarget is a reset.Targets of one provider.
-type onlyTarget struct {
-	name string
-	p    reset.Provider
-}
-
-// Provider implements reset.Targets.
-func (o onlyTarget) Provider(name string) (reset.Provider, error) {
-	if name != o.name {
-		return nil, reset.Invalid("unknown target %q", name)
-	}
-	return o.p, nil
-}
-
-// WantStatus stops the test unless res has status want, showing its error and rows.
-func WantStatus(t testing.TB, res *reset.Result, want reset.Status) {
-	t.Helper()
-	if res.Status != want {
-		t.Fatalf("status %s (error %q), want %s; rows %+v", res.Status, res.Error, want, res.Partitions)
-	}
-}
-
 // ThrottledThenApplied answers the first n calls of op with APIG's throttling, runs cmd and
 // checks that it was applied, with n+1 calls of op.
 func (h *Harness) ThrottledThenApplied(t testing.TB, op string, n int, cmd reset.Command) *reset.Result {
 	t.Helper()
 	h.Server.Throttle(op, n)
 	res := h.Run(cmd)
-	WantStatus(t, res, reset.StatusApplied)
+	resettest.WantStatus(t, res, reset.StatusApplied)
 	if calls := h.Server.Calls(op); len(calls) != n+1 {
 		t.Errorf("%d %s calls, want %d: %+v", len(calls), op, n+1, calls)
 	}
@@ -114,27 +92,8 @@ func (h *Harness) ThrottledPastDeadline(t testing.TB, l *throttle.Limiter, op st
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 	defer cancel()
 	res := h.RunWith(ctx, cmd, reset.Options{})
-	WantError(t, res, reset.StatusFailed, "APIG.0308")
+	resettest.WantError(t, res, reset.StatusFailed, "APIG.0308")
 	return res
-}
-
-// WantError checks that res has status want and an error naming every one of parts.
-func WantError(t testing.TB, res *reset.Result, want reset.Status, parts ...string) {
-	t.Helper()
-	WantStatus(t, res, want)
-	for _, p := range parts {
-		if !strings.Contains(res.Error, p) {
-			t.Errorf("error %q, want it to name %q", res.Error, p)
-		}
-	}
-}
-
-// WantNote fails the test unless one of res's notes contains s.
-func WantNote(t testing.TB, res *reset.Result, s string) {
-	t.Helper()
-	if !strings.Contains(strings.Join(res.Notes, "\n"), s) {
-		t.Errorf("notes %q, want one with %q", res.Notes, s)
-	}
 }
 
 // Bodies decodes the bodies of the recorded calls of op, oldest first, failing the test on one
