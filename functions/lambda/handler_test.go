@@ -20,7 +20,7 @@ import (
 	"offsetreset/shared/trigger/samples"
 )
 
-var testSecrets = samples.Secrets{APIToken: "l-api-token", WebhookToken: "l-webhook-token", WebhookHMAC: "l-hmac", SlackSigning: "l-slack", DingTalkApp: "l-ding"}
+var testSecrets = server.Secrets{APIToken: "l-api-token", WebhookToken: "l-webhook-token", WebhookHMAC: "l-hmac", SlackSigning: "l-slack", DingTalkApp: "l-ding"}
 
 type fixture struct {
 	k *kafkatest.Cluster

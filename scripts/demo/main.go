@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"offsetreset/events"
+	"offsetreset/shared/server"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,7 +31,7 @@ import (
 )
 
 // The demo secrets functions/local sets for the embedded backends.
-var secrets = samples.Secrets{
+var secrets = server.Secrets{
 	APIToken:     "demo-api-token",
 	WebhookToken: "demo-webhook-token",
 	WebhookHMAC:  "demo-hmac-secret",

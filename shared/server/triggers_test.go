@@ -28,9 +28,6 @@ import (
 var trSecrets = server.Secrets{APIToken: "t-api-token", WebhookToken: "t-webhook-token", WebhookHMAC: "t-hmac-secret",
 	SlackSigning: "t-slack-signing", DingTalkApp: "t-dingtalk-app", ConfirmSecret: "t-confirm-secret"}
 
-var sampleSecrets = samples.Secrets{APIToken: trSecrets.APIToken, WebhookToken: trSecrets.WebhookToken, WebhookHMAC: trSecrets.WebhookHMAC,
-	SlackSigning: trSecrets.SlackSigning, DingTalkApp: trSecrets.DingTalkApp}
-
 // demoFix is the demo data on a kfake cluster, served by Handler(server.Local) with
 // events/demo.yaml as the configuration.
 type demoFix struct {
@@ -160,7 +157,7 @@ func (f *demoFix) sendSample(t *testing.T, file string) answer {
 	}
 	for _, s := range list {
 		if s.File == file {
-			req, err := s.Request(context.Background(), events.FS, f.srv.URL, sampleSecrets, time.Now())
+			req, err := s.Request(context.Background(), events.FS, f.srv.URL, trSecrets, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}

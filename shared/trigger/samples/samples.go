@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"offsetreset/shared/server"
 	"strconv"
 	"strings"
 	"time"
@@ -52,15 +53,6 @@ type Sample struct {
 	Auth        string            `json:"auth"`
 }
 
-// Secrets are the shared secrets a sender holds.
-type Secrets struct {
-	APIToken     string
-	WebhookToken string
-	WebhookHMAC  string
-	SlackSigning string
-	DingTalkApp  string
-}
-
 // Load reads manifest.json of fsys (events.FS) and checks that every listed file exists.
 func Load(fsys fs.FS) ([]Sample, error) {
 	b, err := fs.ReadFile(fsys, "manifest.json")
@@ -86,7 +78,7 @@ func (s Sample) Body(fsys fs.FS) ([]byte, error) {
 
 // Request builds the HTTP request of an fc or http sample against baseURL, authenticated the way
 // the sample's sender does it.
-func (s Sample) Request(ctx context.Context, fsys fs.FS, baseURL string, sec Secrets, now time.Time) (*http.Request, error) {
+func (s Sample) Request(ctx context.Context, fsys fs.FS, baseURL string, sec server.Secrets, now time.Time) (*http.Request, error) {
 	if s.Platform == PlatformLambda {
 		return nil, fmt.Errorf("%s is a Lambda event, not an HTTP request", s.File)
 	}
@@ -119,7 +111,7 @@ func (s Sample) Request(ctx context.Context, fsys fs.FS, baseURL string, sec Sec
 
 // Sign adds the credentials of an authentication kind to header, and returns the query string
 // to add (the URL token) if any.
-func Sign(auth string, header http.Header, body []byte, sec Secrets, now time.Time) (query string, err error) {
+func Sign(auth string, header http.Header, body []byte, sec server.Secrets, now time.Time) (query string, err error) {
 	switch auth {
 	case AuthNone, "":
 	case AuthAPIBearer:
@@ -148,7 +140,7 @@ func Sign(auth string, header http.Header, body []byte, sec Secrets, now time.Ti
 
 // LambdaEvent is the event of a lambda sample. An HTTP event (Function URL or API Gateway HTTP
 // API, payload 2.0) gets its credentials added to its headers or query string.
-func (s Sample) LambdaEvent(fsys fs.FS, sec Secrets, now time.Time) ([]byte, error) {
+func (s Sample) LambdaEvent(fsys fs.FS, sec server.Secrets, now time.Time) ([]byte, error) {
 	raw, err := s.Body(fsys)
 	if err != nil {
 		return nil, err

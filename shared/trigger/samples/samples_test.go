@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"offsetreset/events"
 	"offsetreset/shared/demo"
+	"offsetreset/shared/server"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -19,7 +20,7 @@ import (
 	"offsetreset/shared/trigger/slack"
 )
 
-var sec = Secrets{APIToken: "api", WebhookToken: "hook", WebhookHMAC: "hmac", SlackSigning: "slack", DingTalkApp: "ding"}
+var sec = server.Secrets{APIToken: "api", WebhookToken: "hook", WebhookHMAC: "hmac", SlackSigning: "slack", DingTalkApp: "ding"}
 
 func TestManifestListsEveryFile(t *testing.T) {
 	list, err := Load(events.FS)
