@@ -275,7 +275,7 @@ func readBack(ctx context.Context, prov Provider, q Query) (map[TopicPartition]*
 			return nil, err
 		}
 		for tp, v := range m {
-			out[tp] = ptr(v)
+			out[tp] = Int64(v)
 		}
 		return out, nil
 	}
@@ -421,7 +421,7 @@ func lagOf(st PartitionState) *int64 {
 		return st.Lag
 	}
 	if st.Committed != nil && st.End != nil {
-		return ptr(max(0, *st.End-*st.Committed))
+		return Int64(max(0, *st.End-*st.Committed))
 	}
 	return nil
 }
@@ -430,7 +430,7 @@ func lagOf(st PartitionState) *int64 {
 // (RocketMQ topic rows), a move to latest skips exactly that lag.
 func skippedOf(to To, pr PartitionResult) *int64 {
 	if pr.After != nil && pr.Before != nil {
-		return ptr(*pr.After - *pr.Before)
+		return Int64(*pr.After - *pr.Before)
 	}
 	if to.Form == FormLatest && pr.Before == nil && pr.Lag != nil && pr.Partition == -1 {
 		return pr.Lag
@@ -488,7 +488,7 @@ func undoOf(cmd Command, rows []PartitionResult, notes []string) (Undo, []string
 	}
 	if len(noBefore) > 0 {
 		notes = append(notes, fmt.Sprintf("%d partition(s) had no committed offset before the reset and are not in undo: %s",
-			len(noBefore), strings.Join(first(noBefore, 10), ", ")))
+			len(noBefore), strings.Join(FirstN(noBefore, 10), ", ")))
 	}
 	return undo, notes
 }
@@ -517,7 +517,9 @@ func joinInts(v []int) string {
 	return strings.Join(s, ", ")
 }
 
-func first(s []string, n int) []string {
+// FirstN keeps the first n entries of s and says how many more there were, for sentences that
+// list partitions or differences.
+func FirstN(s []string, n int) []string {
 	if len(s) > n {
 		return append(s[:n:n], fmt.Sprintf("and %d more", len(s)-n))
 	}

@@ -144,7 +144,5 @@ func StatusOf(err error) Status {
 	return StatusFailed
 }
 
-func ptr(v int64) *int64 { return &v }
-
 // Int64 returns a pointer to v, for building rows and snapshots.
 func Int64(v int64) *int64 { return &v }

@@ -63,7 +63,7 @@ func (r *AlertReport) Failed() error {
 	if len(bad) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%d of %d alerts need attention: %s", len(bad), len(r.Alerts), strings.Join(first(bad, 5), "; "))
+	return fmt.Errorf("%d of %d alerts need attention: %s", len(bad), len(r.Alerts), strings.Join(reset.FirstN(bad, 5), "; "))
 }
 
 // HandleAlerts runs the rules for alerts already decoded and authenticated: every firing alert

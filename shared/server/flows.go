@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -71,7 +70,7 @@ func (s *Service) Confirm(ctx context.Context, inv Invocation, token string) *re
 	}
 	opts := reset.Options{Check: func(r *reset.Result) error {
 		if d := claims.Drift(r); len(d) > 0 {
-			return reset.Refused("the offsets moved since the plan, so nothing was applied; plan again: %s", strings.Join(first(d, 10), "; "))
+			return reset.Refused("the offsets moved since the plan, so nothing was applied; plan again: %s", strings.Join(reset.FirstN(d, 10), "; "))
 		}
 		return nil
 	}}
@@ -126,13 +125,6 @@ func totalLag(r *reset.Result) (int64, bool) {
 		sum += *p.Lag
 	}
 	return sum, true
-}
-
-func first(s []string, n int) []string {
-	if len(s) > n {
-		return append(s[:n:n], fmt.Sprintf("and %d more", len(s)-n))
-	}
-	return s
 }
 
 // Status reads a group's per-partition lag for a person (chat `status`): a dry run to latest,
