@@ -145,3 +145,11 @@ type Outcome struct {
 	// Err is this move's failure.
 	Err error
 }
+
+// GroupLister is implemented by providers that can list the target's consumer groups (Kafka
+// ListGroups, alikafka GetConsumerList, ONS OnsGroupList, RocketMQ 5.x ListConsumerGroups,
+// Huawei's consumer-group lists): for `groups` globs and for "did you mean" when a group has no
+// committed offsets. It returns every group name (all pages), sorted, without duplicates.
+type GroupLister interface {
+	ListGroups(ctx context.Context) ([]string, error)
+}
