@@ -155,7 +155,7 @@ func TestInvokeErrors(t *testing.T) {
 	}{
 		{"failed command", `[{"target":"demo","group":"billing","topics":["orders"],"to":"latest","dryRun":true},{"target":"nope","group":"g","to":"latest"}]`,
 			"ResetError", `1 of 2 commands need attention: invalid nope/g: unknown target "nope"; configured targets: demo`},
-		{"not JSON", `reset everything`, "InvalidEvent", "invalid: the request body is not JSON; send a command object or an array of them"},
+		{"not JSON", `reset everything`, "InvalidEvent", "invalid: the body must be a JSON object or an array of objects, e.g. {\"target\":\"prod\",\"group\":\"billing\",\"to\":\"latest\",\"dryRun\":true}"},
 		{"scheduled event", `{"version":"0","source":"aws.events","detail-type":"Scheduled Event","detail":{}}`, "InvalidEvent",
 			`EventBridge event "Scheduled Event" from aws.events is not handled: give the schedule or rule a command JSON as its input, or route CloudWatch Alarm State Change events here`},
 		{"sns not an alarm", `{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m1","Message":"Hello from SNS!"}}]}`, "InvalidEvent",

@@ -339,7 +339,7 @@ func table(r *reset.Result, indent string) {
 		}
 		fmt.Printf("%s  %-12s %4d %8s %8s %8s %8s %8s  %s %s\n", indent, p.Topic, p.Partition, n(p.Before), n(p.After), n(p.LogStart), n(p.LogEnd), n(p.Skipped), p.Status, p.Error)
 	}
-	if len(r.Undo) > 0 {
+	if r.Undo != nil {
 		u, _ := json.Marshal(r.Undo)
 		fmt.Printf("%s  undo: %s\n", indent, u)
 	}

@@ -232,7 +232,7 @@ func Text(ev Event, q string) string {
 		}
 		fmt.Fprintf(&b, "- %s/%d: %s → %s (%s)\n", p.Topic, p.Partition, num(p.Before), num(p.After), p.Status)
 	}
-	if len(r.Undo) > 0 {
+	if r.Undo != nil {
 		u, _ := json.Marshal(r.Undo)
 		fmt.Fprintf(&b, "undo: %s%s%s\n", q, u, q)
 	}

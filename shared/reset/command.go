@@ -16,8 +16,21 @@ type Command struct {
 	Topics     []string `json:"topics,omitempty"`
 	Partitions []int32  `json:"partitions,omitempty"`
 	To         string   `json:"to"`
-	DryRun     bool     `json:"dryRun,omitempty"`
-	Reason     string   `json:"reason,omitempty"`
+	// Offsets is an explicit list of target offsets (kafka-consumer-groups --from-file), used
+	// instead of To; Topics and Partitions must then be empty.
+	Offsets []PartitionOffset `json:"offsets,omitempty"`
+	DryRun  bool              `json:"dryRun,omitempty"`
+	Reason  string            `json:"reason,omitempty"`
+	// CreateGroup allows applying to a group that has no committed offset on any selected
+	// partition; without it such an apply is refused, so a misspelt group is never created.
+	CreateGroup bool `json:"createGroup,omitempty"`
+}
+
+// PartitionOffset is one row of an explicit offsets list (and of an undo).
+type PartitionOffset struct {
+	Topic     string `json:"topic"`
+	Partition int32  `json:"partition"`
+	Offset    int64  `json:"offset"`
 }
 
 // Limits on what a command may name, so that a hostile or mistaken request stays small.
@@ -79,7 +92,65 @@ func (c Command) Validate() (To, error) {
 	if len(c.Reason) > MaxReasonLen {
 		return To{}, fmt.Errorf("reason is %d characters; keep it under %d", len(c.Reason), MaxReasonLen)
 	}
+	if len(c.Offsets) > 0 {
+		return c.validateOffsets()
+	}
 	return ParseTo(c.To)
+}
+
+// validateOffsets checks an explicit offsets list: no to, topics or partitions beside it, every
+// row named once with a non-negative partition and offset.
+func (c Command) validateOffsets() (To, error) {
+	if strings.TrimSpace(c.To) != "" {
+		return To{}, errors.New("the command has both to and offsets; send one of them: to moves every selected partition the same way, offsets lists each partition's target")
+	}
+	if len(c.Topics) > 0 || len(c.Partitions) > 0 {
+		return To{}, errors.New("offsets name their own topics and partitions; leave topics and partitions out")
+	}
+	if len(c.Offsets) > MaxPartitions {
+		return To{}, fmt.Errorf("%d offsets is more than the %d allowed; split the command", len(c.Offsets), MaxPartitions)
+	}
+	seen := make(map[TopicPartition]bool, len(c.Offsets))
+	topics := map[string]bool{}
+	for i, o := range c.Offsets {
+		if strings.TrimSpace(o.Topic) == "" {
+			return To{}, fmt.Errorf("offsets[%d] has no topic; name the topic of every row", i)
+		}
+		if !topics[o.Topic] {
+			if err := checkName("topic", o.Topic); err != nil {
+				return To{}, err
+			}
+			topics[o.Topic] = true
+		}
+		if o.Partition < 0 {
+			return To{}, fmt.Errorf("offsets[%d]: partition %d is negative; partitions are numbered from 0", i, o.Partition)
+		}
+		if o.Offset < 0 {
+			return To{}, fmt.Errorf("offsets[%d]: offset %d of %s/%d is negative; offsets are never negative", i, o.Offset, o.Topic, o.Partition)
+		}
+		tp := TopicPartition{o.Topic, o.Partition}
+		if seen[tp] {
+			return To{}, fmt.Errorf("offsets lists %s/%d twice; list each partition once", o.Topic, o.Partition)
+		}
+		seen[tp] = true
+	}
+	if len(topics) > MaxTopics {
+		return To{}, fmt.Errorf("offsets name %d topics, more than the %d allowed; split the command", len(topics), MaxTopics)
+	}
+	return To{Form: FormOffset, Explicit: true, raw: "offsets"}, nil
+}
+
+// OffsetTopics lists the distinct topics of an explicit offsets list, in first-seen order.
+func (c Command) OffsetTopics() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, o := range c.Offsets {
+		if !seen[o.Topic] {
+			seen[o.Topic] = true
+			out = append(out, o.Topic)
+		}
+	}
+	return out
 }
 
 func checkName(what, s string) error {
@@ -126,7 +197,7 @@ func DecodeCommands(body []byte) (cmds []Command, many bool, err error) {
 		}
 		cmds = []Command{c}
 	default:
-		return nil, false, errors.New("the request body is not JSON; send a command object or an array of them")
+		return nil, false, errNotObject
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, many, errors.New("the request body has data after the JSON value; send exactly one object or array")
@@ -134,19 +205,23 @@ func DecodeCommands(body []byte) (cmds []Command, many bool, err error) {
 	return cmds, many, nil
 }
 
+var errNotObject = errors.New("the body must be a JSON object or an array of objects, e.g. {\"target\":\"prod\",\"group\":\"billing\",\"to\":\"latest\",\"dryRun\":true}")
+
 func jsonError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
 		return fmt.Errorf("the request body is not valid JSON (at byte %d: %v); fix the JSON and resend", syn.Offset, syn)
+	case errors.As(err, &typ) && typ.Field == "":
+		return errNotObject
 	case errors.As(err, &typ):
 		return fmt.Errorf("field %q has the wrong type (%s, expected %s)", typ.Field, typ.Value, typ.Type)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("the request body ends in the middle of the JSON; send the whole command")
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
 		f := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return fmt.Errorf("unknown field %s; the fields are target, group, topics, partitions, to, dryRun and reason", f)
+		return fmt.Errorf("unknown field %s; the fields are target, group, topics, partitions, to, offsets, dryRun, reason and createGroup", f)
 	}
 	return fmt.Errorf("the request body could not be read as a command: %v", err)
 }

@@ -2,7 +2,9 @@ package reset
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -29,13 +31,31 @@ type Options struct {
 	// Check runs on the finished plan before anything is written (also on dry runs). A non-nil
 	// error stops the command with the error's status (Refused/PolicyRefused → refused).
 	Check func(*Result) error
+	// Identity names this invocation (a platform request id, an alert notification, a confirm
+	// token). On backends with commit markers every written partition records it (MarkID), so a
+	// later delivery of the same invocation recognises its own earlier write.
+	Identity string
+	// SameWithin: a mark of Identity older than this was left by another delivery (an alert's
+	// re-notification after repeat_interval) and is ignored; 0 = a mark of any age counts.
+	SameWithin time.Duration
+	// OnMarked decides what finding Identity's mark means. nil: the earlier delivery's write is
+	// re-targeted from the before it recorded, so a retry converges on the same absolute offsets.
+	// A non-nil error stops the command (a used confirm token, an alert already handled).
+	OnMarked func(Mark) error
 }
+
+// VerifyTime is how long the read-back after a write may take at most; when the invocation has
+// a deadline, this much of it (at most a quarter) is kept back from the write for it.
+const VerifyTime = 5 * time.Second
 
 // Run executes one command and always returns a Result; it never panics on bad input.
 func (p *Planner) Run(ctx context.Context, cmd Command, opts Options) *Result {
 	ctx, sink := withNotes(ctx)
 	res := p.run(ctx, cmd, opts)
 	res.Notes = append(res.Notes, sink.take()...)
+	if res.Status == StatusFailed {
+		res.Retryable = true // nothing changed: proven by reading back, or nothing was written
+	}
 	return res
 }
 
@@ -64,7 +84,7 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 	if !caps.Supports(to.Form) {
 		return res.fail(Invalid("%s targets cannot be reset to %s: %s", prov.Kind(), to.Form, caps.Describe))
 	}
-	if len(cmd.Partitions) > 0 && !caps.Partitions {
+	if (len(cmd.Partitions) > 0 || to.Explicit) && !caps.Partitions {
 		return res.fail(Invalid("%s targets cannot reset single partitions or queues: %s; leave partitions out to move the whole topic", prov.Kind(), caps.Describe))
 	}
 	if len(cmd.Partitions) > 0 && to.IsTime() && caps.TimeWholeTopics {
@@ -81,6 +101,14 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 	}
 
 	q := Query{Group: cmd.Group, Topics: cmd.Topics}
+	pinned := opts.Pinned
+	if to.Explicit {
+		q.Topics = cmd.OffsetTopics()
+		pinned = make(map[TopicPartition]int64, len(cmd.Offsets))
+		for _, o := range cmd.Offsets {
+			pinned[TopicPartition{o.Topic, o.Partition}] = o.Offset
+		}
+	}
 	snap, err := prov.Snapshot(ctx, q)
 	if err != nil {
 		return res.fail(err)
@@ -90,7 +118,33 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 	}
 	rows, err := selectRows(cmd, snap)
 	if err != nil {
+		if len(snap.Rows) == 0 && len(cmd.Topics) == 0 && !to.Explicit {
+			err = Invalid("%v%s", err, p.didYouMean(ctx, prov, cmd.Group))
+		}
 		return res.fail(err)
+	}
+	// Commit markers: find this invocation's own earlier writes.
+	now0 := now()
+	var markID string
+	if caps.Marks {
+		markID = RandomMarkID()
+		if opts.Identity != "" {
+			markID = MarkID(opts.Identity)
+		}
+	}
+	marked := make([]*Mark, len(rows))
+	if caps.Marks && opts.Identity != "" {
+		for i, st := range rows {
+			m, ok := FindMark(st.Marks, markID)
+			if !ok || (opts.SameWithin > 0 && now0.Sub(m.Time()) > opts.SameWithin) {
+				continue
+			}
+			if opts.OnMarked != nil {
+				res.Duplicate = fmt.Sprintf("handled at %s", m.Time().Format(time.RFC3339))
+				return res.fail(opts.OnMarked(m))
+			}
+			marked[i] = &m
+		}
 	}
 
 	var byTime map[TopicPartition]int64
@@ -104,7 +158,8 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 	}
 
 	targets := make([]*int64, len(rows))
-	inputErrs, clamped := 0, 0
+	inputErrs, clamped, earlier := 0, 0, 0
+	var earliest int64
 	for i, st := range rows {
 		pr := PartitionResult{Topic: st.Topic, Partition: st.Partition, Before: st.Committed, LogStart: st.Start, LogEnd: st.End, Lag: lagOf(st)}
 		if st.Err != nil {
@@ -112,7 +167,13 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 			res.Partitions = append(res.Partitions, pr)
 			continue
 		}
-		target, wasClamped, rowErr := resolve(to, st, opts.Pinned, byTime)
+		base := st
+		if m := marked[i]; m != nil {
+			// An earlier delivery of this invocation moved this partition: resolve from the
+			// before it found, so the result and undo describe the invocation's whole move.
+			base.Committed, pr.Before = m.Before, m.Before
+		}
+		target, wasClamped, rowErr := resolve(to, base, pinned, byTime)
 		if rowErr != nil {
 			inputErrs++
 			pr.Status, pr.Error = StatusError, rowErr.Error()
@@ -128,8 +189,19 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 		pr.Status = StatusPlanned
 		if target != nil && st.Committed != nil && *target == *st.Committed {
 			pr.Status = StatusUnchanged
+			if m := marked[i]; m != nil {
+				if earlier == 0 || m.At < earliest {
+					earliest = m.At
+				}
+				earlier++
+			}
 		}
 		res.Partitions = append(res.Partitions, pr)
+	}
+	if earlier > 0 {
+		at := time.UnixMilli(earliest).UTC().Format(time.RFC3339)
+		res.Duplicate = fmt.Sprintf("already applied at %s by an earlier delivery of this invocation", at)
+		res.Notes = append(res.Notes, fmt.Sprintf("%d partition(s) were already moved by an earlier delivery of this invocation (at %s); they were not written again", earlier, at))
 	}
 	if clamped > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d partition(s) clamped into [logStart, logEnd]: the requested offset lay outside the log", clamped))
@@ -157,6 +229,18 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 	if errored > 0 {
 		res.Error = fmt.Sprintf("%d of %d partitions cannot be moved: %s", errored, len(res.Partitions), firstRowError(res.Partitions))
 	}
+	if caps.ExactOffsets && noneCommitted(rows) {
+		msg := fmt.Sprintf("group %s has no committed offset on any selected partition of target %s%s", cmd.Group, cmd.Target, p.didYouMean(ctx, prov, cmd.Group))
+		switch {
+		case cmd.CreateGroup:
+			res.Notes = append(res.Notes, msg+"; applying creates the group (createGroup is set)")
+		case cmd.DryRun:
+			res.Notes = append(res.Notes, "warning: "+msg+"; applying would create a new group, so an apply is refused unless the command sets \"createGroup\": true")
+		default:
+			return res.fail(Refused("%s; nothing changed. A misspelt group must not be created: check the name, or resend with \"createGroup\": true to create a new group", msg))
+		}
+	}
+
 	if opts.Check != nil {
 		if err := opts.Check(res); err != nil {
 			return res.fail(err)
@@ -166,17 +250,33 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 		res.Status = StatusPlanned
 		return res
 	}
-	return p.apply(ctx, prov, caps, cmd, to, millis, q, rows, targets, opts, res)
+	metas := make([]string, len(rows))
+	if caps.Marks {
+		for i, st := range rows {
+			metas[i] = EncodeMarks(Mark{ID: markID, Before: res.Partitions[i].Before, At: now0.UnixMilli()}, st.Marks)
+		}
+	}
+	return p.apply(ctx, prov, caps, cmd, to, millis, q, targets, metas, marked, opts, res)
+}
+
+// noneCommitted reports whether no row has a committed offset: applying would create the group.
+func noneCommitted(rows []PartitionState) bool {
+	for _, st := range rows {
+		if st.Committed != nil {
+			return false
+		}
+	}
+	return len(rows) > 0
 }
 
 func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, cmd Command, to To, millis int64,
-	q Query, rows []PartitionState, targets []*int64, opts Options, res *Result) *Result {
+	q Query, targets []*int64, metas []string, marked []*Mark, opts Options, res *Result) *Result {
 	a := &Apply{
 		Group:         cmd.Group,
 		To:            to,
 		Millis:        millis,
-		AllTopics:     len(cmd.Topics) == 0,
-		AllPartitions: len(cmd.Partitions) == 0,
+		AllTopics:     len(cmd.Topics) == 0 && !to.Explicit,
+		AllPartitions: len(cmd.Partitions) == 0 && !to.Explicit,
 		// A pinned plan is written as exact offsets where the backend takes them; a backend that
 		// only takes a time or latest applies the confirmed target in its own terms (the pins
 		// then served the "moved since the plan" check).
@@ -190,7 +290,7 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 			}
 			continue
 		}
-		a.Moves = append(a.Moves, Move{Topic: pr.Topic, Partition: pr.Partition, Offset: targets[i]})
+		a.Moves = append(a.Moves, Move{Topic: pr.Topic, Partition: pr.Partition, Offset: targets[i], Metadata: metas[i]})
 		idx = append(idx, i)
 	}
 	if len(a.Moves) == 0 {
@@ -198,71 +298,147 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 		if res.Error != "" {
 			res.Status = StatusPartial
 		}
+		p.finishUndo(caps, cmd, marked, res)
 		return res
 	}
-	outcomes, err := prov.Apply(ctx, a)
-	if err != nil {
-		for _, i := range idx {
-			res.Partitions[i].Status = StatusError
-			res.Partitions[i].After = nil
-			res.Partitions[i].Skipped = nil
-			res.Partitions[i].Error = "not applied"
-		}
-		res.Skipped = nil
-		return res.fail(err)
+
+	// The write gets the invocation's time less a reserve; the read-back that verifies it gets
+	// the reserve, even when the write used up its share.
+	writeCtx, verifyCtx := ctx, context.WithoutCancel(ctx)
+	var cancelW, cancelV context.CancelFunc
+	if dl, ok := ctx.Deadline(); ok {
+		reserve := min(VerifyTime, time.Until(dl)/4)
+		writeCtx, cancelW = context.WithDeadline(ctx, dl.Add(-reserve))
+		verifyCtx, cancelV = context.WithDeadline(verifyCtx, dl.Add(reserve/2))
+	} else {
+		writeCtx, cancelW = context.WithCancel(ctx)
+		verifyCtx, cancelV = context.WithTimeout(verifyCtx, VerifyTime)
+	}
+	defer cancelW()
+	defer cancelV()
+
+	outcomes, applyErr := prov.Apply(writeCtx, a)
+	if applyErr == nil && writeCtx.Err() != nil {
+		applyErr = fmt.Errorf("the write did not finish before the deadline: %w", writeCtx.Err())
 	}
 	if len(outcomes) != len(a.Moves) {
-		outcomes = append(outcomes, make([]Outcome, max(0, len(a.Moves)-len(outcomes)))...)
+		outcomes = append(outcomes[:min(len(outcomes), len(a.Moves))], make([]Outcome, max(0, len(a.Moves)-len(outcomes)))...)
 	}
-	committed, backErr := readBack(ctx, prov, q)
+	committed, backErr := readBack(verifyCtx, prov, q)
 	if backErr != nil {
 		res.Notes = append(res.Notes, "the committed offsets could not be read back after the reset: "+backErr.Error())
 	}
-	applied, failed := 0, 0
+	var applied, unchanged, unknown, failed, recovered int
 	for k, i := range idx {
 		pr := &res.Partitions[i]
 		o := outcomes[k]
-		after := o.After
-		if after == nil {
-			after = committed[TopicPartition{pr.Topic, pr.Partition}]
+		wErr := o.Err
+		if applyErr != nil {
+			wErr = applyErr
 		}
 		want := targets[i]
-		pr.After = after
-		pr.Skipped = skippedOf(to, *pr)
+		cur, read := committed[TopicPartition{pr.Topic, pr.Partition}]
+		if backErr != nil {
+			read = false
+		}
 		switch {
-		case o.Err != nil:
-			pr.Status, pr.Error = StatusError, o.Err.Error()
-			failed++
-		case !a.InOwnTerms && want != nil && backErr == nil && (after == nil || *after != *want):
-			pr.Status = StatusError
-			pr.Error = fmt.Sprintf("the backend accepted the commit of offset %d but reports %s afterwards; check the group and retry", *want, fmtOpt(after))
-			failed++
-		default:
+		case wErr == nil:
+			after := o.After
+			if after == nil && read {
+				after = cur
+			}
+			pr.After = after
+			if !a.InOwnTerms && want != nil && backErr == nil && (after == nil || *after != *want) {
+				pr.Status = StatusError
+				pr.Error = fmt.Sprintf("the backend accepted the commit of offset %d but reports %s afterwards; check the group and retry", *want, fmtOpt(after))
+				failed++
+				break
+			}
 			pr.Status = StatusApplied
 			applied++
+		case !read:
+			pr.Status, pr.After = StatusUnknown, nil
+			pr.Error = fmt.Sprintf("%v; the read-back failed too, so this write may or may not have been applied", wErr)
+			unknown++
+		case want != nil && cur != nil && *cur == *want, want == nil && !sameOpt(cur, pr.Before):
+			pr.Status, pr.After = StatusApplied, cur
+			recovered++
+			applied++
+		case sameOpt(cur, pr.Before):
+			pr.Status, pr.After = StatusUnchanged, cur
+			pr.Error = fmt.Sprintf("not applied: %v; the read-back shows %s, as before", wErr, fmtOpt(cur))
+			unchanged++
+		default:
+			pr.Status, pr.After = StatusError, cur
+			pr.Error = fmt.Sprintf("%v; the read-back shows %s, neither the planned %s nor the previous %s: check the group", wErr, fmtOpt(cur), fmtOpt(want), fmtOpt(pr.Before))
+			failed++
+		}
+		pr.Skipped = nil
+		if pr.Status == StatusApplied || pr.Status == StatusUnchanged || pr.Status == StatusError {
+			pr.Skipped = skippedOf(to, *pr)
 		}
 	}
+	if recovered > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("the backend reported an error for %d partition(s), but reading back shows they were written: they are applied", recovered))
+	}
 	res.Skipped = sumSkipped(res.Partitions)
+	n := len(res.Partitions)
 	switch {
-	case failed == 0 && res.Error == "":
+	case unknown > 0:
+		res.Status = StatusUnknown
+		res.Error = fmt.Sprintf("%d of %d partitions may or may not have been written: %s; read the offsets with a dry run before retrying",
+			unknown, n, firstRowErrorOf(res.Partitions, StatusUnknown))
+	case applied == len(idx) && res.Error == "":
 		res.Status = StatusApplied
+	case applied == 0 && failed == 0 && res.Error == "":
+		// Proven: nothing moved. A backend's own verdict (refused: consumers online; invalid:
+		// no such topic) keeps its status and sentence.
+		var e *Error
+		if first := firstWriteErr(applyErr, outcomes); errors.As(first, &e) && e.Status != StatusFailed {
+			return res.fail(e)
+		}
+		res.Status = StatusFailed
+		res.Error = fmt.Sprintf("nothing was applied (read back: no partition moved): %s", firstRowErrorOf(res.Partitions, StatusUnchanged))
 	case applied == 0 && res.Error == "":
 		res.Status = StatusFailed
 		res.Error = fmt.Sprintf("nothing was applied: %s", firstRowError(res.Partitions))
 	default:
 		res.Status = StatusPartial
-		n := 0
+		bad := 0
 		for _, pr := range res.Partitions {
-			if pr.Status == StatusError {
-				n++
+			if pr.Error != "" {
+				bad++
 			}
 		}
-		res.Error = fmt.Sprintf("%d of %d partitions failed: %s", n, len(res.Partitions), firstRowError(res.Partitions))
+		res.Error = fmt.Sprintf("%d of %d partitions were not moved: %s", bad, n, firstRowError(res.Partitions))
 	}
-	if caps.ExactOffsets {
-		res.Undo, res.Notes = undoOf(cmd, res.Partitions, res.Notes)
+	if res.Status == StatusPartial || res.Status == StatusUnknown {
+		// Delivering the invocation again converges where the backend keeps marks, or where the
+		// target is absolute (re-applying it keeps its meaning); a shift would move again.
+		res.Retryable = (caps.Marks && opts.Identity != "") || to.Form != FormShift || opts.Pinned != nil
 	}
+	p.finishUndo(caps, cmd, marked, res)
 	return res
+}
+
+func firstWriteErr(applyErr error, outcomes []Outcome) error {
+	if applyErr != nil {
+		return applyErr
+	}
+	for _, o := range outcomes {
+		if o.Err != nil {
+			return o.Err
+		}
+	}
+	return nil
+}
+
+// finishUndo sets the undo of what this invocation moved, where the backend sets exact offsets.
+func (p *Planner) finishUndo(caps Capabilities, cmd Command, marked []*Mark, res *Result) {
+	if !caps.ExactOffsets {
+		return
+	}
+	res.Undo, res.Notes = undoOf(cmd, res.Partitions, marked, res.Notes)
 }
 
 // readBack reads what is committed after a write: CommittedReader where the provider has it,
@@ -309,6 +485,9 @@ func selectRows(cmd Command, snap *Snapshot) ([]PartitionState, error) {
 			return nil, Invalid("topic %q does not exist on target %s (or has no partitions); check the name", t, cmd.Target)
 		}
 	}
+	if len(cmd.Offsets) > 0 {
+		return selectOffsets(cmd, snap)
+	}
 	if len(snap.Rows) == 0 {
 		return nil, Invalid("group %q has no committed offsets on target %s; name the topics to reset", cmd.Group, cmd.Target)
 	}
@@ -334,6 +513,32 @@ func selectRows(cmd Command, snap *Snapshot) ([]PartitionState, error) {
 		sort.Ints(missing)
 		return nil, Invalid("topic %q has no partition %s (it has %d partitions, 0 to %d); check the partition numbers",
 			cmd.Topics[0], joinInts(missing), len(byTopic[cmd.Topics[0]]), len(byTopic[cmd.Topics[0]])-1)
+	}
+	return rows, nil
+}
+
+// selectOffsets keeps the rows an explicit offsets list names; a partition that does not exist
+// makes the whole command invalid, so a bad row never lets the others be written.
+func selectOffsets(cmd Command, snap *Snapshot) ([]PartitionState, error) {
+	byTP := make(map[TopicPartition]int, len(snap.Rows))
+	count := map[string]int{}
+	for i, st := range snap.Rows {
+		byTP[TopicPartition{st.Topic, st.Partition}] = i
+		count[st.Topic]++
+	}
+	rows := make([]PartitionState, 0, len(cmd.Offsets))
+	var missing []string
+	for _, o := range cmd.Offsets {
+		i, ok := byTP[TopicPartition{o.Topic, o.Partition}]
+		if !ok {
+			missing = append(missing, fmt.Sprintf("%s/%d (the topic has %d partitions)", o.Topic, o.Partition, count[o.Topic]))
+			continue
+		}
+		rows = append(rows, snap.Rows[i])
+	}
+	if len(missing) > 0 {
+		return nil, Invalid("offsets name partitions that do not exist on target %s: %s; nothing was written, fix those rows",
+			cmd.Target, strings.Join(FirstN(missing, 10), ", "))
 	}
 	return rows, nil
 }
@@ -395,7 +600,7 @@ func resolve(to To, st PartitionState, pinned map[TopicPartition]int64, byTime m
 		if st.Start == nil || st.End == nil {
 			return nil, false, fmt.Errorf("the log bounds of %s/%d are unknown, so the shift cannot be clamped safely", st.Topic, st.Partition)
 		}
-		return clampOpt(*st.Committed+to.N, st)
+		return clampOpt(addSat(*st.Committed, to.N), st)
 	case FormTime, FormAgo:
 		if v, ok := byTime[tp]; ok {
 			return clampOpt(v, st)
@@ -403,6 +608,19 @@ func resolve(to To, st PartitionState, pinned map[TopicPartition]int64, byTime m
 		return nil, false, nil
 	}
 	return nil, false, fmt.Errorf("unsupported target %s", to)
+}
+
+// addSat adds without wrapping: shift:+9223372036854775807 means "as far as the log goes", never
+// a wrap to a negative offset that would clamp to the log start.
+func addSat(a, b int64) int64 {
+	c := a + b
+	switch {
+	case b > 0 && c < a:
+		return math.MaxInt64
+	case b < 0 && c > a:
+		return math.MinInt64
+	}
+	return c
 }
 
 func clampOpt(v int64, st PartitionState) (*int64, bool, error) {
@@ -455,51 +673,62 @@ func sumSkipped(rows []PartitionResult) *int64 {
 	return &sum
 }
 
-func undoOf(cmd Command, rows []PartitionResult, notes []string) (Undo, []string) {
-	type key struct {
-		topic  string
-		offset int64
-	}
-	groups := map[key][]int32{}
-	var keys []key
+// undoOf is the one command that puts back the before offsets of every partition this
+// invocation moved (including those an earlier delivery of it moved).
+func undoOf(cmd Command, rows []PartitionResult, marked []*Mark, notes []string) (*Command, []string) {
+	var offs []PartitionOffset
 	var noBefore []string
-	for _, pr := range rows {
-		if pr.Status != StatusApplied || pr.Partition < 0 {
+	for i, pr := range rows {
+		byEarlier := i < len(marked) && marked[i] != nil && pr.Status == StatusUnchanged
+		if (pr.Status != StatusApplied && !byEarlier) || pr.Partition < 0 {
 			continue
 		}
 		if pr.Before == nil {
 			noBefore = append(noBefore, fmt.Sprintf("%s/%d", pr.Topic, pr.Partition))
 			continue
 		}
-		k := key{pr.Topic, *pr.Before}
-		if _, ok := groups[k]; !ok {
-			keys = append(keys, k)
-		}
-		groups[k] = append(groups[k], pr.Partition)
-	}
-	var undo Undo
-	for _, k := range keys {
-		reason := "undo"
-		if cmd.Reason != "" {
-			reason = "undo: " + cmd.Reason
-		}
-		undo = append(undo, Command{Target: cmd.Target, Group: cmd.Group, Topics: []string{k.topic},
-			Partitions: groups[k], To: fmt.Sprintf("offset:%d", k.offset), Reason: reason})
+		offs = append(offs, PartitionOffset{Topic: pr.Topic, Partition: pr.Partition, Offset: *pr.Before})
 	}
 	if len(noBefore) > 0 {
 		notes = append(notes, fmt.Sprintf("%d partition(s) had no committed offset before the reset and are not in undo: %s",
 			len(noBefore), strings.Join(FirstN(noBefore, 10), ", ")))
 	}
-	return undo, notes
+	if len(offs) == 0 {
+		return nil, notes
+	}
+	reason := "undo"
+	if cmd.Reason != "" {
+		reason = "undo: " + cmd.Reason
+		if len(reason) > MaxReasonLen {
+			reason = strings.ToValidUTF8(reason[:MaxReasonLen], "")
+		}
+	}
+	return &Command{Target: cmd.Target, Group: cmd.Group, Offsets: offs, Reason: reason}, notes
 }
 
 func firstRowError(rows []PartitionResult) string {
 	for _, pr := range rows {
-		if pr.Status == StatusError && pr.Error != "" {
+		if pr.Status != StatusApplied && pr.Error != "" {
 			return pr.Error
 		}
 	}
 	return "see the partition rows"
+}
+
+func firstRowErrorOf(rows []PartitionResult, st Status) string {
+	for _, pr := range rows {
+		if pr.Status == st && pr.Error != "" {
+			return pr.Error
+		}
+	}
+	return firstRowError(rows)
+}
+
+func sameOpt(a, b *int64) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
 }
 
 func fmtOpt(v *int64) string {

@@ -19,8 +19,9 @@ type Provider interface {
 	// Snapshot reads the group's state and one row per partition (or per topic, Partition -1) of
 	// the given topics; with no topics, of every topic the group has committed offsets for.
 	Snapshot(ctx context.Context, q Query) (*Snapshot, error)
-	// Apply writes the moves. It returns one Outcome per move, in order; a non-nil error means
-	// nothing was written at all.
+	// Apply writes the moves. It returns one Outcome per move, in order, or a non-nil error when
+	// the call as a whole failed. Neither is trusted to mean "nothing was written": after any
+	// error the planner reads the committed offsets back and reports what is true.
 	Apply(ctx context.Context, a *Apply) ([]Outcome, error)
 }
 
@@ -64,6 +65,9 @@ type Capabilities struct {
 	ExactOffsets bool
 	// Guard is the group-state rule checked before applying.
 	Guard Guard
+	// Marks: the backend stores Move.Metadata with every committed offset and returns it in
+	// PartitionState.Marks (Kafka's OffsetCommit metadata), so retries recognise their own writes.
+	Marks bool
 	// Describe is a sentence for the error when a form is not supported, e.g.
 	// "ApsaraMQ for RocketMQ 4.x resets to latest, earliest or a point in time".
 	Describe string
@@ -108,6 +112,8 @@ type PartitionState struct {
 	Lag *int64
 	// Err marks a row the backend could not read; it is reported, not planned.
 	Err error
+	// Marks are the commit markers in the partition's metadata, newest first (Capabilities.Marks).
+	Marks []Mark
 }
 
 // Apply is what the planner asks a provider to write.
@@ -136,6 +142,8 @@ type Move struct {
 	// Offset is the absolute target; nil when the backend resolves To itself (time or latest on
 	// backends without ExactOffsets, or without a TimeResolver).
 	Offset *int64
+	// Metadata is the commit marker string to store with the offset (Capabilities.Marks).
+	Metadata string
 }
 
 // Outcome is what the provider knows after writing one move.

@@ -1,7 +1,6 @@
 package reset
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -15,8 +14,11 @@ const (
 	StatusApplied Status = "applied"
 	StatusPartial Status = "partial" // some partitions failed
 	StatusRefused Status = "refused" // a guard or policy said no; nothing changed
-	StatusFailed  Status = "failed"  // nothing changed because of an error
+	StatusFailed  Status = "failed"  // nothing changed because of an error (proven by reading back)
 	StatusInvalid Status = "invalid" // bad input; nothing changed
+	// StatusUnknown: a write may or may not have taken effect and could not be read back.
+	// It is also a per-partition status.
+	StatusUnknown Status = "unknown"
 )
 
 // Per-partition statuses (planned and applied are shared with the whole).
@@ -25,10 +27,15 @@ const (
 	StatusError     Status = "error"
 )
 
-// IsError reports whether a whole-command status should count as a failed invocation on a
-// platform (FC's x-fc-status, Lambda's error return): the operator must look at it.
+// IsError reports whether a whole-command status did not do what was asked (invalid, refused,
+// failed, partial, unknown): FC marks such an event invocation failed, and an operator must look
+// at it. Whether a platform should retry it is Result.Retryable's business.
 func (s Status) IsError() bool {
-	return s == StatusFailed || s == StatusPartial || s == StatusInvalid
+	switch s {
+	case StatusFailed, StatusPartial, StatusInvalid, StatusRefused, StatusUnknown:
+		return true
+	}
+	return false
 }
 
 // Result is the answer to one command (SPEC §4). Unknown numbers are null, never invented.
@@ -41,7 +48,8 @@ type Result struct {
 	DryRun     bool              `json:"dryRun"`
 	Partitions []PartitionResult `json:"partitions"`
 	Skipped    *int64            `json:"skipped"`
-	Undo       Undo              `json:"undo,omitempty"`
+	// Undo is the one command that restores the before offsets, where the backend sets exact offsets.
+	Undo  *Command `json:"undo,omitempty"`
 	Error      string            `json:"error"`
 	// RefusedBy says who refused: "guard" (the backend's state, HTTP 409) or "policy" (HTTP 403).
 	RefusedBy string `json:"refusedBy,omitempty"`
@@ -51,6 +59,14 @@ type Result struct {
 	Notes []string `json:"notes,omitempty"`
 	// At is the resolved instant in Unix ms for time: and ago: targets.
 	At *int64 `json:"at,omitempty"`
+	// Retryable is set on failed, partial and unknown results when delivering the same invocation
+	// again cannot move any partition further than one delivery would (nothing was written, the
+	// backend keeps commit markers, or the target keeps its meaning when re-applied): a platform
+	// retry is then safe and useful.
+	Retryable bool `json:"retryable,omitempty"`
+	// Duplicate says this delivery found the invocation already handled by an earlier delivery
+	// (a platform retry, a re-sent webhook, a second confirm) and wrote nothing itself.
+	Duplicate string `json:"duplicate,omitempty"`
 }
 
 // PartitionResult is one row of the plan: a partition (Kafka), a queue (RocketMQ) or, where the
@@ -67,28 +83,6 @@ type PartitionResult struct {
 	Lag    *int64 `json:"lag,omitempty"`
 	Status Status `json:"status"`
 	Error  string `json:"error,omitempty"`
-}
-
-// Undo is the command (or commands) that restores the before offsets. It encodes as one object
-// when there is one command and as an array otherwise.
-type Undo []Command
-
-// MarshalJSON writes one command as an object and several as an array.
-func (u Undo) MarshalJSON() ([]byte, error) {
-	if len(u) == 1 {
-		return json.Marshal(u[0])
-	}
-	return json.Marshal([]Command(u))
-}
-
-// UnmarshalJSON accepts both shapes.
-func (u *Undo) UnmarshalJSON(b []byte) error {
-	cmds, _, err := DecodeCommands(b)
-	if err != nil {
-		return err
-	}
-	*u = cmds
-	return nil
 }
 
 // Member is an active consumer of a group, shown when a guard refuses.

@@ -32,7 +32,9 @@ type To struct {
 	At time.Time
 	// Ago is the duration of ago:D.
 	Ago time.Duration
-	raw string
+	// Explicit: the command lists its offsets (Command.Offsets) instead of a to; Form is offset.
+	Explicit bool
+	raw      string
 }
 
 // String gives the target back in the grammar's own words.
@@ -139,6 +141,10 @@ func ParseTime(s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err == nil {
+		if t.UnixMilli() < 0 {
+			// Kafka's ListOffsets reads -1, -2 and -3 as latest, earliest and max-timestamp.
+			return time.Time{}, fmt.Errorf("the time %q is before 1970-01-01T00:00:00Z, older than any message can be; use earliest for the start of the log", s)
+		}
 		return t, nil
 	}
 	for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"} {

@@ -84,12 +84,17 @@ func TestDecodeCommands(t *testing.T) {
 	if err != nil || !many || len(cmds) != 2 || cmds[1].Group != "h" {
 		t.Fatalf("%+v %v %v", cmds, many, err)
 	}
+	const notObject = `the body must be a JSON object or an array of objects, e.g. {"target":"prod","group":"billing","to":"latest","dryRun":true}`
 	bad := map[string]string{
 		``:                             `the request body is empty; send a command as JSON, e.g. {"target":"prod","group":"billing","to":"latest","dryRun":true}`,
-		`hello`:                        "the request body is not JSON; send a command object or an array of them",
+		`hello`:                        notObject,
+		`null`:                         notObject,
+		`42`:                           notObject,
+		`"x"`:                          notObject,
+		`[1]`:                          notObject,
 		`{"target":`:                   "the request body ends in the middle of the JSON; send the whole command",
 		`{"target":"t",}`:              "the request body is not valid JSON (at byte 15: invalid character '}' looking for beginning of object key string); fix the JSON and resend",
-		`{"dry_run":true}`:             `unknown field "dry_run"; the fields are target, group, topics, partitions, to, dryRun and reason`,
+		`{"dry_run":true}`:             `unknown field "dry_run"; the fields are target, group, topics, partitions, to, offsets, dryRun, reason and createGroup`,
 		`{"partitions":"0"}`:           `field "partitions" has the wrong type (string, expected []int32)`,
 		`{"to":"latest"} {}`:           "the request body has data after the JSON value; send exactly one object or array",
 		`[]`:                           "the command array is empty; send at least one command",

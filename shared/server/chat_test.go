@@ -91,7 +91,7 @@ func TestSlackPlanConfirmStatus(t *testing.T) {
 	a, m = f.slack(t, slackForm("U2147483697", "confirm "+tok[1]), now)
 	text = slackText(m)
 	if a.code != 200 || m.ResponseType != "in_channel" || !strings.HasPrefix(text, "*Applied: group billing on demo to latest: 2 partitions, skipping 195 messages.*") ||
-		!strings.Contains(text, "`/offsets apply demo billing orders:0 offset:20`\n`/offsets apply demo billing orders:1 offset:25`") {
+		!strings.Contains(text, "`/offsets apply demo billing orders:0=20,orders:1=25`") {
 		t.Fatalf("%d %s", a.code, text)
 	}
 	want := f.want()
@@ -184,7 +184,7 @@ func TestDingTalkPlanConfirm(t *testing.T) {
 	}
 	_, m = f.dingtalk(t, dingMessage("manager4711", "confirm "+tok[1]), now)
 	if !strings.Contains(m.Markdown.Text, "#### Applied: group orders-etl on demo to earliest: 3 partitions, re-reading 150 messages.\n") ||
-		!strings.Contains(m.Markdown.Text, "To undo, send:\n\napply demo orders-etl payments:0,1,2 offset:50\n") {
+		!strings.Contains(m.Markdown.Text, "To undo, send (it plans the undo and asks for a confirm):\n\napply demo orders-etl payments:0=50,payments:1=50,payments:2=50\n") {
 		t.Fatalf("%s", m.Markdown.Text)
 	}
 	f.expect(t, f.want("orders-etl", "payments", int64(0)))

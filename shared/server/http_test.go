@@ -217,7 +217,7 @@ func TestAPIStatuses(t *testing.T) {
 		name, body, err string
 	}{
 		{"garbage", `{"target":`, "the request body ends in the middle of the JSON; send the whole command"},
-		{"not json", `target=prod`, "the request body is not JSON; send a command object or an array of them"},
+		{"not json", `target=prod`, `the body must be a JSON object or an array of objects, e.g. {"target":"prod","group":"billing","to":"latest","dryRun":true}`},
 		{"oversized", `{"target":"prod-kafka","group":"billing","to":"latest","reason":"` + strings.Repeat("x", 1<<20) + `"}`, "the request body is larger than 1 MiB; send fewer commands per request"},
 		{"unknown target", `{"target":"prod","group":"billing","to":"latest"}`, `unknown target "prod"; configured targets: prod-kafka`},
 	}

@@ -200,7 +200,7 @@ func TestAuditLinesAndNoSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	if first.Trigger != "api" || first.Status != "applied" || first.Command.Reason != "INC-1" || len(first.Partitions) != 1 ||
-		*first.Partitions[0].Before != 3 || *first.Partitions[0].After != 5 || !strings.Contains(string(first.Undo), `"offset:3"`) {
+		*first.Partitions[0].Before != 3 || *first.Partitions[0].After != 5 || !strings.Contains(string(first.Undo), `"offsets":[{"topic":"orders","partition":0,"offset":3}]`) {
 		t.Fatalf("audit line: %s", lines[0])
 	}
 	for _, s := range []string{allSecrets.APIToken, allSecrets.WebhookToken, allSecrets.WebhookHMAC, allSecrets.SlackSigning, allSecrets.DingTalkApp, allSecrets.ConfirmSecret, token[:40]} {

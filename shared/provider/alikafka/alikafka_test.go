@@ -94,13 +94,11 @@ func TestLatestAllTopicsIsOneGroupWideCall(t *testing.T) {
 			t.Errorf("row %+v", pr)
 		}
 	}
-	if len(r.Undo) == 0 {
+	if r.Undo == nil {
 		t.Fatalf("no undo:\n%s", resettest.Dump(r))
 	}
-	// The undo restores the before offsets exactly.
-	for _, u := range r.Undo {
-		resettest.WantStatus(t, e.Run(u), reset.StatusApplied)
-	}
+	// The undo, one command, restores the before offsets exactly.
+	resettest.WantStatus(t, e.Run(*r.Undo), reset.StatusApplied)
 	e.wantCommitted(t, "orders", map[int32]int64{2: 12})
 	e.wantCommitted(t, "payments", map[int32]int64{1: 5})
 }
@@ -306,7 +304,7 @@ func TestServerErrorsAndUnreadableAnswers(t *testing.T) {
 		for _, pr := range r.Partitions {
 			want := reset.StatusApplied
 			if pr.Topic == "payments" {
-				want = reset.StatusError
+				want = reset.StatusUnchanged // the write failed and the read-back proves nothing moved
 			}
 			if pr.Status != want {
 				t.Errorf("%s/%d is %s, want %s (%s)", pr.Topic, pr.Partition, pr.Status, want, pr.Error)

@@ -71,6 +71,7 @@ func (p *Provider) Capabilities() reset.Capabilities {
 		Partitions:   true,
 		ExactOffsets: true,
 		Guard:        reset.GuardEmpty,
+		Marks:        true,
 		Describe:     "Kafka supports every target",
 	}
 }
@@ -172,6 +173,7 @@ func (p *Provider) Snapshot(ctx context.Context, q reset.Query) (*reset.Snapshot
 			row := reset.PartitionState{Topic: t, Partition: part}
 			if c, ok := fetched.Lookup(t, part); ok && c.Err == nil && c.At >= 0 {
 				row.Committed = reset.Int64(c.At)
+				row.Marks = reset.ParseMarks(c.Metadata)
 			} else if len(q.Topics) == 0 {
 				continue // all topics = the partitions the group has committed (as kafka-consumer-groups --all-topics)
 			}
@@ -273,7 +275,7 @@ func (p *Provider) Apply(ctx context.Context, a *reset.Apply) ([]reset.Outcome, 
 		if m.Offset == nil {
 			return nil, fmt.Errorf("internal error: no resolved offset for %s/%d", m.Topic, m.Partition)
 		}
-		offsets.AddOffset(m.Topic, m.Partition, *m.Offset, -1)
+		offsets.Add(kadm.Offset{Topic: m.Topic, Partition: m.Partition, At: *m.Offset, LeaderEpoch: -1, Metadata: m.Metadata})
 	}
 	resp, err := adm.CommitOffsets(ctx, a.Group, offsets)
 	if err != nil {

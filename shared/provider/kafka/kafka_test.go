@@ -206,16 +206,14 @@ func TestUndoRestoresBefore(t *testing.T) {
 	if r.Status != reset.StatusApplied {
 		t.Fatalf("%s: %s", r.Status, r.Error)
 	}
-	if len(r.Undo) != 3 || len(r.Notes) == 0 || !strings.Contains(strings.Join(r.Notes, "|"), "orders/2") {
+	if r.Undo == nil || len(r.Undo.Offsets) != 4 || len(r.Notes) == 0 || !strings.Contains(strings.Join(r.Notes, "|"), "orders/2") {
 		t.Fatalf("undo %+v notes %v", r.Undo, r.Notes)
 	}
-	for _, u := range r.Undo {
-		if u.Reason != "undo: INC-1" {
-			t.Errorf("undo reason %q", u.Reason)
-		}
-		if ur := e.run(t, u); ur.Status != reset.StatusApplied {
-			t.Fatalf("undo %+v: %s %s", u, ur.Status, ur.Error)
-		}
+	if u := *r.Undo; u.Reason != "undo: INC-1" || u.To != "" || len(u.Topics) != 0 {
+		t.Errorf("undo %+v", u)
+	}
+	if ur := e.run(t, *r.Undo); ur.Status != reset.StatusApplied {
+		t.Fatalf("undo %+v: %s %s", r.Undo, ur.Status, ur.Error)
 	}
 	assertCommitted(t, e, map[string]map[int32]int64{"orders": {0: 2, 1: 5, 2: 10}, "payments": {0: 1, 1: 1}})
 }

@@ -2,6 +2,7 @@
 // and the rendering of their replies:
 //
 //	plan    <target> <group> [topic[:p,p]] <to>   dry run: the per-partition table and a confirm token
+//	plan    <target> <group> topic:p=offset,…      explicit offsets (the form of an undo)
 //	apply   <target> <group> [topic[:p,p]] <to>   the same as plan: a person always sees a plan first
 //	confirm <token>                               apply exactly the planned offsets
 //	status  <target> <group>                      the per-partition lag table
@@ -42,6 +43,7 @@ const MaxText = 8 << 10
 func Usage(prefix string) string {
 	return fmt.Sprintf("%[1]splan <target> <group> [topic[:p,p]] <to> — show what would move\n"+
 		"%[1]sapply <target> <group> [topic[:p,p]] <to> — the same: a plan first, then confirm\n"+
+		"%[1]splan <target> <group> topic:p=offset,… — explicit offsets (how an undo is written)\n"+
 		"%[1]sconfirm <token> — apply a plan\n"+
 		"%[1]sstatus <target> <group> — lag per partition\n"+
 		"to: latest | earliest | offset:N | shift:+N | shift:-N | time:2026-05-01T02:00:00+08:00 | ago:15m", prefix)
@@ -80,6 +82,17 @@ func Parse(text string) (Request, error) {
 			return Request{}, fmt.Errorf("%s takes a target, a group, an optional topic[:partitions] and a to: %s <target> <group> [topic[:p,p]] <to>", verb, verb)
 		}
 		cmd := reset.Command{Target: args[0], Group: args[1], To: args[len(args)-1]}
+		if strings.Contains(cmd.To, "=") {
+			if len(args) != 3 {
+				return Request{}, fmt.Errorf("explicit offsets name their own topics: %s <target> <group> topic:partition=offset,…", verb)
+			}
+			offs, err := ParseOffsets(cmd.To)
+			if err != nil {
+				return Request{}, err
+			}
+			cmd.To, cmd.Offsets = "", offs
+			return Request{Verb: verb, Command: cmd}, nil
+		}
 		if len(args) == 4 {
 			topic, parts, err := ParseTopic(args[2])
 			if err != nil {
@@ -116,9 +129,36 @@ func ParseTopic(s string) (string, []int32, error) {
 	return topic, parts, nil
 }
 
+// ParseOffsets reads an explicit offsets list: topic:partition=offset separated by commas
+// (orders:0=120,orders:1=95), the chat form of the JSON offsets field and of an undo.
+func ParseOffsets(s string) ([]reset.PartitionOffset, error) {
+	var out []reset.PartitionOffset
+	for _, item := range strings.Split(s, ",") {
+		tp, off, ok := strings.Cut(strings.TrimSpace(item), "=")
+		i := strings.LastIndexByte(tp, ':')
+		if !ok || i <= 0 {
+			return nil, fmt.Errorf("%q is not topic:partition=offset; write explicit offsets like orders:0=120,orders:1=95", trunc(item, 60))
+		}
+		p, err1 := strconv.ParseInt(tp[i+1:], 10, 32)
+		o, err2 := strconv.ParseInt(off, 10, 64)
+		if err1 != nil || err2 != nil || p < 0 || o < 0 {
+			return nil, fmt.Errorf("%q: partition and offset are whole numbers ≥ 0, such as orders:0=120", trunc(item, 60))
+		}
+		out = append(out, reset.PartitionOffset{Topic: tp[:i], Partition: int32(p), Offset: o})
+	}
+	return out, nil
+}
+
 // Format writes a command back in the grammar (for undo), with the given verb and prefix.
 func Format(prefix, verb string, c reset.Command) string {
 	words := []string{verb, c.Target, c.Group}
+	if len(c.Offsets) > 0 {
+		items := make([]string, len(c.Offsets))
+		for i, o := range c.Offsets {
+			items[i] = fmt.Sprintf("%s:%d=%d", o.Topic, o.Partition, o.Offset)
+		}
+		return prefix + strings.Join(append(words, strings.Join(items, ",")), " ")
+	}
 	if len(c.Topics) == 1 {
 		t := c.Topics[0]
 		if len(c.Partitions) > 0 {

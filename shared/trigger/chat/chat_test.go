@@ -104,13 +104,12 @@ func TestReplies(t *testing.T) {
 	for i := range applied.Partitions {
 		applied.Partitions[i].Status = reset.StatusApplied
 	}
-	applied.Undo = reset.Undo{{Target: "demo", Group: "billing", Topics: []string{"orders"}, Partitions: []int32{0}, To: "offset:20"},
-		{Target: "demo", Group: "billing", Topics: []string{"orders"}, Partitions: []int32{1}, To: "offset:21"}}
+	applied.Undo = &reset.Command{Target: "demo", Group: "billing", Offsets: []reset.PartitionOffset{{Topic: "orders", Partition: 0, Offset: 20}, {Topic: "orders", Partition: 1, Offset: 21}}}
 	ar := Reply{Kind: KindApplied, Result: applied}
 	if h := ar.Headline(); h != "Applied: group billing on demo to latest: 3 partitions, skipping 297 messages." {
 		t.Fatal(h)
 	}
-	if next := ar.Next(DingTalkPrefix); !reflect.DeepEqual(next, []string{"To undo, send:", "apply demo billing orders:0 offset:20", "apply demo billing orders:1 offset:21"}) {
+	if next := ar.Next(DingTalkPrefix); !reflect.DeepEqual(next, []string{"To undo, send (it plans the undo and asks for a confirm):", "apply demo billing orders:0=20,orders:1=21"}) {
 		t.Fatalf("%q", next)
 	}
 	if ar.Slack().ResponseType != "in_channel" {

@@ -179,14 +179,11 @@ func (r Reply) Next(prefix string) []string {
 			out = append(out, "This plan cannot be confirmed from chat (see the notes).")
 		}
 	case KindApplied:
-		if len(r.Result.Undo) > 0 {
-			out = append(out, "To undo, send:")
-			for i, u := range r.Result.Undo {
-				if i == MaxRows {
-					out = append(out, fmt.Sprintf("… and %d more undo commands (in the audit log)", len(r.Result.Undo)-MaxRows))
-					break
-				}
-				out = append(out, Format(prefix, VerbApply, u))
+		if u := r.Result.Undo; u != nil {
+			if line := Format(prefix, VerbApply, *u); len(line) <= MaxText {
+				out = append(out, "To undo, send (it plans the undo and asks for a confirm):", line)
+			} else {
+				out = append(out, fmt.Sprintf("The undo of %d partitions is too long for one chat line; it is in the audit log and the API result.", len(u.Offsets)))
 			}
 		}
 	case KindHelp:

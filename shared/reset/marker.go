@@ -1,0 +1,130 @@
+package reset
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Commit markers: on backends that store a metadata string with every committed offset (Kafka's
+// OffsetCommit metadata), offsetreset writes, per partition, who moved it, from where and when:
+//
+//	offsetreset:v1:<id>:<before>:<unix ms>
+//
+// id is a short hash of the invocation's identity (a platform request id, an alert notification,
+// a confirm token), before is the committed offset the invocation found ("-" for none). The
+// newest MaxMarks marks are kept, newest first, separated by spaces, so a confirm token that was
+// used and then undone is still recognised. A retry of the same invocation finds its own mark
+// and re-targets the same absolute offset from the recorded before, so it can never move a
+// partition further than one delivery would. Metadata that is not a mark (a consumer's own) is
+// ignored and replaced.
+
+// MarkPrefix starts every mark.
+const MarkPrefix = "offsetreset:v1:"
+
+// MaxMarks is how many marks a partition's metadata keeps (Kafka's default metadata limit is
+// 4096 bytes; four marks take under 250).
+const MaxMarks = 4
+
+// Mark is one invocation's record on a partition.
+type Mark struct {
+	// ID is the hashed invocation identity (MarkID).
+	ID string
+	// Before is the committed offset the invocation found, nil if there was none.
+	Before *int64
+	// At is when it wrote, in Unix ms.
+	At int64
+}
+
+// MarkID hashes an invocation identity into the short id a mark carries; the identity itself
+// (a request id, a token) never reaches the broker.
+func MarkID(identity string) string {
+	sum := sha256.Sum256([]byte("offsetreset-mark:" + identity))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
+// RandomMarkID is the id of a write that has no identity of its own (nothing will retry it).
+func RandomMarkID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func (m Mark) String() string {
+	before := "-"
+	if m.Before != nil {
+		before = strconv.FormatInt(*m.Before, 10)
+	}
+	return MarkPrefix + m.ID + ":" + before + ":" + strconv.FormatInt(m.At, 10)
+}
+
+// Time is when the mark was written.
+func (m Mark) Time() time.Time { return time.UnixMilli(m.At).UTC() }
+
+// ParseMarks reads the marks in a partition's metadata, newest first; anything else is ignored.
+// It reads at most MaxMarks marks, so hostile metadata costs little.
+func ParseMarks(metadata string) []Mark {
+	if !strings.Contains(metadata, MarkPrefix) {
+		return nil
+	}
+	var out []Mark
+	for _, f := range strings.Fields(metadata) {
+		if len(out) == MaxMarks {
+			break
+		}
+		rest, ok := strings.CutPrefix(f, MarkPrefix)
+		if !ok {
+			continue
+		}
+		parts := strings.Split(rest, ":")
+		if len(parts) != 3 || parts[0] == "" {
+			continue
+		}
+		at, err := strconv.ParseInt(parts[2], 10, 64)
+		if err != nil {
+			continue
+		}
+		m := Mark{ID: parts[0], At: at}
+		if parts[1] != "-" {
+			v, err := strconv.ParseInt(parts[1], 10, 64)
+			if err != nil {
+				continue
+			}
+			m.Before = &v
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// EncodeMarks writes m followed by the older marks (other ids only), at most MaxMarks in all.
+func EncodeMarks(m Mark, older []Mark) string {
+	var b strings.Builder
+	b.WriteString(m.String())
+	n := 1
+	for _, o := range older {
+		if n == MaxMarks {
+			break
+		}
+		if o.ID == m.ID {
+			continue
+		}
+		b.WriteByte(' ')
+		b.WriteString(o.String())
+		n++
+	}
+	return b.String()
+}
+
+// FindMark returns the newest mark of id, if any.
+func FindMark(marks []Mark, id string) (Mark, bool) {
+	for _, m := range marks {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return Mark{}, false
+}
