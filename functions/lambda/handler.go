@@ -6,8 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -21,10 +24,12 @@ import (
 type handler struct {
 	svc  *server.Service
 	http http.Handler
+	// metrics receives the embedded-metric-format lines (stdout on Lambda).
+	metrics io.Writer
 }
 
 func newHandler(svc *server.Service) *handler {
-	return &handler{svc: svc, http: svc.Handler(server.Lambda)}
+	return &handler{svc: svc, http: svc.Handler(server.Lambda), metrics: os.Stdout}
 }
 
 // InvalidEvent is the error of an event the function cannot read (errorType InvalidEvent).
@@ -32,8 +37,9 @@ type InvalidEvent struct{ Msg string }
 
 func (e *InvalidEvent) Error() string { return e.Msg }
 
-// ResetError is the error of a run that failed, partly failed or was invalid (errorType
-// ResetError); Msg names every such result.
+// ResetError is the error of a run that did not do what was asked and can safely be retried
+// (errorType ResetError), so that Lambda's asynchronous retries deliver it again; Msg names
+// every such result. Other outcomes return normally and are counted in metrics.
 type ResetError struct{ Msg string }
 
 func (e *ResetError) Error() string { return e.Msg }
@@ -107,7 +113,8 @@ func (h *handler) Invoke(ctx context.Context, event json.RawMessage) (json.RawMe
 			return nil, &InvalidEvent{Msg: "cloudwatch: " + err.Error()}
 		}
 		rep := h.svc.HandleAlerts(ctx, requestID(ctx), "cloudwatch", alerts)
-		if err := rep.Failed(); err != nil {
+		server.WriteMetrics(h.metrics, time.Now(), server.TriggerAlert, rep.Results())
+		if err := rep.RetryError(); err != nil {
 			return nil, &ResetError{Msg: err.Error()}
 		}
 		return json.Marshal(rep)
@@ -123,29 +130,18 @@ func (h *handler) Invoke(ctx context.Context, event json.RawMessage) (json.RawMe
 	if err != nil {
 		return nil, &InvalidEvent{Msg: "invalid: " + err.Error()}
 	}
+	// Lambda keeps the request id across the asynchronous retries of one event, so it is the
+	// invocation's identity (README, "Retries and duplicate deliveries").
 	inv := server.Invocation{Trigger: server.TriggerSchedule, Principal: "lambda:invoke", RequestID: requestID(ctx)}
+	if inv.RequestID != "" {
+		inv.Identity = "lambda:" + inv.RequestID
+	}
 	results := h.svc.RunAll(ctx, inv, cmds)
-	if err := resultsError(results); err != nil {
-		return nil, err
+	server.WriteMetrics(h.metrics, time.Now(), inv.Trigger, results)
+	if err := server.RetryError(results); err != nil {
+		return nil, &ResetError{Msg: err.Error()}
 	}
-	if many {
-		return json.Marshal(results)
-	}
-	return json.Marshal(results[0])
-}
-
-// resultsError names every result Lambda should count as a failure.
-func resultsError(results []*reset.Result) error {
-	var bad []string
-	for _, r := range results {
-		if r.Status.IsError() {
-			bad = append(bad, fmt.Sprintf("%s %s/%s: %s", r.Status, r.Target, r.Group, r.Error))
-		}
-	}
-	if len(bad) == 0 {
-		return nil
-	}
-	return &ResetError{Msg: fmt.Sprintf("%d of %d commands need attention: %s", len(bad), len(results), strings.Join(bad, "; "))}
+	return server.EncodeResults(results, many, false), nil
 }
 
 // httpEvent is a Function URL / API Gateway HTTP API request (payload format 2.0).

@@ -36,7 +36,9 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(k.Close)
 	svc.Secrets = server.Secrets{APIToken: testSecrets.APIToken, WebhookToken: testSecrets.WebhookToken}
 	svc.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
-	return &fixture{k: k, h: newHandler(svc)}
+	h := newHandler(svc)
+	h.metrics = io.Discard
+	return &fixture{k: k, h: h}
 }
 
 func (f *fixture) committed(t *testing.T, group, topic string) map[int32]int64 {
@@ -134,7 +136,7 @@ func TestInvokeSamples(t *testing.T) {
 
 	out, err = f.h.Invoke(ctx, event(t, "lambda/function-url.json"))
 	var resp httpResponse
-	if err != nil || json.Unmarshal(out, &resp) != nil || resp.StatusCode != 200 || !strings.Contains(resp.Body, `"status": "planned"`) || resp.Headers["Content-Type"] != "application/json" {
+	if err != nil || json.Unmarshal(out, &resp) != nil || resp.StatusCode != 200 || !strings.Contains(resp.Body, `"status":"planned"`) || resp.Headers["Content-Type"] != "application/json" {
 		t.Fatalf("function url: %v %s", err, out)
 	}
 
@@ -153,15 +155,11 @@ func TestInvokeErrors(t *testing.T) {
 	cases := []struct {
 		name, event, typ, msg string
 	}{
-		{"failed command", `[{"target":"demo","group":"billing","topics":["orders"],"to":"latest","dryRun":true},{"target":"nope","group":"g","to":"latest"}]`,
-			"ResetError", `1 of 2 commands need attention: invalid nope/g: unknown target "nope"; configured targets: demo`},
 		{"not JSON", `reset everything`, "InvalidEvent", "invalid: the body must be a JSON object or an array of objects, e.g. {\"target\":\"prod\",\"group\":\"billing\",\"to\":\"latest\",\"dryRun\":true}"},
 		{"scheduled event", `{"version":"0","source":"aws.events","detail-type":"Scheduled Event","detail":{}}`, "InvalidEvent",
 			`EventBridge event "Scheduled Event" from aws.events is not handled: give the schedule or rule a command JSON as its input, or route CloudWatch Alarm State Change events here`},
 		{"sns not an alarm", `{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m1","Message":"Hello from SNS!"}}]}`, "InvalidEvent",
 			"cloudwatch: SNS message m1: the message is not a CloudWatch alarm: the request body is not a JSON object; send the webhook JSON"},
-		{"alarm without group", `{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m2","Message":"{\"AlarmName\":\"orders-etl-payments-lag-critical\",\"NewStateValue\":\"ALARM\"}"}}]}`, "ResetError",
-			"1 of 1 alerts need attention: alert orders-etl-payments-lag-critical: alert rule cloudwatch-critical-skip matched alert orders-etl-payments-lag-critical, but the alert has no consumer group label or dimension (consumergroup, consumerGroup, group or groupId) and the rule sets no group; add group to the rule or the label to the alert; nothing changed"},
 	}
 	for _, c := range cases {
 		out, err := f.h.Invoke(ctx, []byte(c.event))
@@ -212,5 +210,40 @@ func TestInvokeErrors(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Outcomes a retry cannot change (invalid, refused, an alert rule that makes no command) return
+// normally, so Lambda does not retry them, and are counted in an embedded-metric-format line.
+func TestInvokeCountsWhatRetriesCannotFix(t *testing.T) {
+	f := newFixture(t)
+	var metrics strings.Builder
+	f.h.metrics = &metrics
+	ctx := context.Background()
+	out, err := f.h.Invoke(ctx, []byte(`[{"target":"demo","group":"billing","topics":["orders"],"to":"latest","dryRun":true},{"target":"nope","group":"g","to":"latest"}]`))
+	var results []reset.Result
+	if err != nil || json.Unmarshal(out, &results) != nil || len(results) != 2 || results[1].Status != reset.StatusInvalid ||
+		results[1].Error != `unknown target "nope"; configured targets: demo` {
+		t.Fatalf("%v %s", err, out)
+	}
+	var line struct {
+		Trigger                   string
+		Planned, Invalid, NotDone int
+		AWS                       struct {
+			CloudWatchMetrics []struct {
+				Namespace  string
+				Dimensions [][]string
+				Metrics    []struct{ Name, Unit string }
+			}
+		} `json:"_aws"`
+	}
+	if err := json.Unmarshal([]byte(metrics.String()), &line); err != nil || line.Trigger != "schedule" || line.Planned != 1 || line.Invalid != 1 || line.NotDone != 1 ||
+		len(line.AWS.CloudWatchMetrics) != 1 || line.AWS.CloudWatchMetrics[0].Namespace != "offsetreset" || len(line.AWS.CloudWatchMetrics[0].Metrics) != 8 {
+		t.Fatalf("%v %s", err, metrics.String())
+	}
+	metrics.Reset()
+	out, err = f.h.Invoke(ctx, []byte(`{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m2","Message":"{\"AlarmName\":\"orders-etl-payments-lag-critical\",\"NewStateValue\":\"ALARM\"}"}}]}`))
+	if err != nil || !strings.Contains(string(out), `"outcome":"invalid"`) || !strings.Contains(string(out), "the alert has no consumer group label or dimension") {
+		t.Fatalf("%v %s", err, out)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -92,7 +93,33 @@ type AlertRule struct {
 	MinLag  int64             `yaml:"minLag"`
 	MaxSkip int64             `yaml:"maxSkip"`
 	DryRun  bool              `yaml:"dryRun"`
+	// SameDelivery is the window in which deliveries of one notification (the same alert
+	// identity: Alertmanager/Grafana fingerprint and startsAt, CloudWatch alarm and state change
+	// time, …) are one delivery: webhook retries and HA peers inside it act at most once. A later
+	// re-notification (Alertmanager's repeat_interval) is a new chance to act, gated by minLag.
+	// A Go duration; default DefaultSameDelivery.
+	SameDelivery string `yaml:"sameDelivery"`
 }
+
+// DefaultSameDelivery is the sameDelivery window of an alert rule that sets none: longer than
+// webhook retries and HA peer gossip take, shorter than Alertmanager's default repeat_interval (4h).
+const DefaultSameDelivery = 30 * time.Minute
+
+// MaxSameDelivery bounds sameDelivery.
+const MaxSameDelivery = 24 * time.Hour
+
+// SameDeliveryWindow is the rule's sameDelivery as a duration (checked by Check).
+func (a AlertRule) SameDeliveryWindow() time.Duration {
+	if a.SameDelivery == "" {
+		return DefaultSameDelivery
+	}
+	d, _ := time.ParseDuration(a.SameDelivery)
+	return d
+}
+
+// AlertForms are the to forms an alert rule may use: re-applying them keeps their meaning, so a
+// re-notification cannot move a group further than the first did. shift: and offset: would.
+var AlertForms = []string{"latest", "earliest", "time", "ago"}
 
 // Notify is one notification sink.
 type Notify struct {
@@ -235,6 +262,16 @@ func (c *File) Check() error {
 		}
 		if a.To == "" {
 			return fmt.Errorf("%s: to is missing (e.g. latest or ago:10m)", where)
+		}
+		form, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(a.To)), ":")
+		if !contains(AlertForms, form) {
+			return fmt.Errorf("%s: to %q is not allowed in an alert rule: a re-sent or repeated alert would move the group again; use latest, earliest, time:T or ago:D", where, a.To)
+		}
+		if a.SameDelivery != "" {
+			d, err := time.ParseDuration(a.SameDelivery)
+			if err != nil || d <= 0 || d > MaxSameDelivery {
+				return fmt.Errorf("%s: sameDelivery %q is not a duration between 1s and 24h (e.g. 30m)", where, a.SameDelivery)
+			}
 		}
 		if len(a.Match) == 0 {
 			return fmt.Errorf("%s: match is empty; an alert rule must match at least the alert name", where)

@@ -123,6 +123,12 @@ func Open(secret, token, principal string, now time.Time) (Claims, error) {
 	return c, nil
 }
 
+// ID is a token's identity for single use: its signature, which no other token shares.
+func ID(token string) string {
+	_, mac, _ := strings.Cut(strings.TrimSpace(token), ".")
+	return mac
+}
+
 // Pinned is the claims' planned targets, for reset.Options.Pinned.
 func (c Claims) Pinned() map[reset.TopicPartition]int64 {
 	m := map[reset.TopicPartition]int64{}

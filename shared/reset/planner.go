@@ -140,7 +140,7 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 				continue
 			}
 			if opts.OnMarked != nil {
-				res.Duplicate = fmt.Sprintf("handled at %s", m.Time().Format(time.RFC3339))
+				res.Duplicate, res.DuplicateAt = "already handled at "+m.Time().Format(time.RFC3339), m.At
 				return res.fail(opts.OnMarked(m))
 			}
 			marked[i] = &m
@@ -200,7 +200,7 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 	}
 	if earlier > 0 {
 		at := time.UnixMilli(earliest).UTC().Format(time.RFC3339)
-		res.Duplicate = fmt.Sprintf("already applied at %s by an earlier delivery of this invocation", at)
+		res.Duplicate, res.DuplicateAt = "already handled at "+at, earliest
 		res.Notes = append(res.Notes, fmt.Sprintf("%d partition(s) were already moved by an earlier delivery of this invocation (at %s); they were not written again", earlier, at))
 	}
 	if clamped > 0 {

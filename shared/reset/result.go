@@ -67,6 +67,13 @@ type Result struct {
 	// Duplicate says this delivery found the invocation already handled by an earlier delivery
 	// (a platform retry, a re-sent webhook, a second confirm) and wrote nothing itself.
 	Duplicate string `json:"duplicate,omitempty"`
+	// DuplicateAt is when the earlier delivery acted, in Unix ms.
+	DuplicateAt int64 `json:"duplicateAt,omitempty"`
+	// ResetID names the audit lines of this reset (a large reset's rows continue over several).
+	ResetID string `json:"resetId,omitempty"`
+	// PartitionsOmitted counts rows left out of an answer that would be too large; they are in
+	// the audit lines of ResetID.
+	PartitionsOmitted int `json:"partitionsOmitted,omitempty"`
 }
 
 // PartitionResult is one row of the plan: a partition (Kafka), a queue (RocketMQ) or, where the

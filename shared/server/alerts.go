@@ -29,6 +29,8 @@ const (
 	OutcomeIgnored = "ignored"
 	// OutcomeInvalid: a rule matched but no command could be made (no consumer group).
 	OutcomeInvalid = "invalid"
+	// OutcomeDuplicate: another delivery of the same notification already acted on it.
+	OutcomeDuplicate = "duplicate"
 )
 
 // AlertOutcome is the answer for one alert.
@@ -48,22 +50,11 @@ type AlertReport struct {
 	Alerts []AlertOutcome `json:"alerts"`
 }
 
-// Failed reports whether any command failed, partly failed or was invalid (for Lambda's error
-// return), or an alert matched a rule but made no command.
-func (r *AlertReport) Failed() error {
-	var bad []string
-	for _, o := range r.Alerts {
-		switch {
-		case o.Outcome == OutcomeInvalid:
-			bad = append(bad, fmt.Sprintf("alert %s: %s", o.Alert, o.Reason))
-		case o.Result != nil && o.Result.Status.IsError():
-			bad = append(bad, fmt.Sprintf("alert %s: %s: %s", o.Alert, o.Result.Status, o.Result.Error))
-		}
-	}
-	if len(bad) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%d of %d alerts need attention: %s", len(bad), len(r.Alerts), strings.Join(reset.FirstN(bad, 5), "; "))
+// RetryError is the error a platform should see so that it delivers the event again: only when
+// a command that did not do what was asked can safely be retried (see RetryError). An alert that
+// matched a rule but made no command is the configuration's fault, not worth a retry.
+func (r *AlertReport) RetryError() error {
+	return RetryError(r.Results())
 }
 
 // HandleAlerts runs the rules for alerts already decoded and authenticated: every firing alert
@@ -100,8 +91,15 @@ func (s *Service) HandleAlerts(ctx context.Context, requestID, source string, al
 			continue
 		}
 		inv := Invocation{Trigger: TriggerAlert, Principal: "alert:" + a.Source + ":" + rule.Name, RequestID: requestID}
+		if a.Key != "" {
+			inv.Identity, inv.SameWithin = "alert:"+a.Source+":"+rule.Name+":"+a.Key, rule.SameDeliveryWindow()
+		}
 		o.Outcome = OutcomeActed
 		o.Result = s.RunAlert(ctx, inv, rule, cmd)
+		if o.Result.Duplicate != "" && !wroteAny(o.Result) {
+			o.Outcome = OutcomeDuplicate
+			o.Reason = fmt.Sprintf("this notification was %s by an earlier delivery (webhook retry or HA peer); nothing changed", o.Result.Duplicate)
+		}
 		rep.Alerts = append(rep.Alerts, o)
 	}
 	return rep
@@ -203,9 +201,7 @@ func (s *Service) serveAlerts(source string, decode func([]byte) ([]alert.Alert,
 func writeJSONAnswer(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
+	json.NewEncoder(w).Encode(v)
 }
 
 // cloudEye is the SMN client of the cloudeye route: Service.CloudEye, or one built once from

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"time"
 	"strconv"
 	"strings"
 
@@ -22,23 +24,26 @@ func (s *Service) Plan(ctx context.Context, inv Invocation, cmd reset.Command) (
 	if res.Status != reset.StatusPlanned {
 		return res, ""
 	}
+	if nothingToDo(res) {
+		res.Notes = append(res.Notes, fmt.Sprintf("nothing to do: group %s is already at %s on every selected partition, so no confirm token was issued", res.Group, res.To))
+		return res, ""
+	}
+	// Check the apply permission now (in the command's own terms: an ago: plan is judged as
+	// ago:), so a person who may only plan gets no token.
+	applyCmd := cmd
+	applyCmd.DryRun = false
+	to, _ := applyCmd.Validate()
+	if err := policy.Check(s.Config.Policy, policy.Request{Trigger: inv.Trigger, Principal: inv.Principal, Channel: inv.Channel, Command: applyCmd, Form: to.Form, Plan: asApplied(res)}); err != nil {
+		res.Notes = append(res.Notes, "no confirm token: "+err.Error())
+		return res, ""
+	}
 	// The token pins the instant of an ago: target, so confirming later means the same time.
-	if res.At != nil {
-		if to, err := reset.ParseTo(cmd.To); err == nil && to.Form == reset.FormAgo {
-			cmd.To = "time:" + strconv.FormatInt(*res.At, 10)
-		}
+	if res.At != nil && to.Form == reset.FormAgo {
+		cmd.To = "time:" + strconv.FormatInt(*res.At, 10)
 	}
 	claims, err := confirm.FromPlan(inv.Principal, cmd, res, s.now())
 	if err != nil {
 		res.Notes = append(res.Notes, err.Error())
-		return res, ""
-	}
-	// Check the apply permission now, so a person who may only plan gets no token.
-	applyCmd := cmd
-	applyCmd.DryRun = false
-	to, _ := reset.ParseTo(cmd.To)
-	if err := policy.Check(s.Config.Policy, policy.Request{Trigger: inv.Trigger, Principal: inv.Principal, Channel: inv.Channel, Command: applyCmd, Form: to.Form, Plan: asApplied(res)}); err != nil {
-		res.Notes = append(res.Notes, "no confirm token: "+err.Error())
 		return res, ""
 	}
 	token, err := confirm.Issue(s.Secrets.ConfirmSecret, claims)
@@ -49,6 +54,16 @@ func (s *Service) Plan(ctx context.Context, inv Invocation, cmd reset.Command) (
 	return res, token
 }
 
+// nothingToDo reports whether a plan moves no partition.
+func nothingToDo(r *reset.Result) bool {
+	for _, p := range r.Partitions {
+		if p.Status == reset.StatusPlanned {
+			return false
+		}
+	}
+	return true
+}
+
 // asApplied is the plan as the policy sees an apply (dry-run flag off), for maxSkip.
 func asApplied(r *reset.Result) *reset.Result {
 	c := *r
@@ -57,8 +72,10 @@ func asApplied(r *reset.Result) *reset.Result {
 }
 
 // Confirm applies a plan made by Plan: it re-plans with the planned offsets pinned and refuses,
-// showing the differences, if anything moved since the plan. A token is bound to its principal
-// and expires; a second use finds the offsets moved (to the planned ones) and is refused.
+// showing the differences, if anything moved since the plan. A token is bound to its principal,
+// expires, and is single-use: its id is the invocation identity, so a second confirm (also after
+// an undo put the offsets back, and also when four arrive at once) is refused, saying when the
+// token was used — in this instance from memory, on Kafka from the commit markers it left.
 func (s *Service) Confirm(ctx context.Context, inv Invocation, token string) *reset.Result {
 	ctx, cancel := s.withDeadline(ctx)
 	defer cancel()
@@ -73,11 +90,14 @@ func (s *Service) Confirm(ctx context.Context, inv Invocation, token string) *re
 			return reset.Refused("the offsets moved since the plan, so nothing was applied; plan again: %s", strings.Join(reset.FirstN(d, 10), "; "))
 		}
 		return nil
+	}, OnMarked: func(m reset.Mark) error {
+		return reset.Refused("this confirm token was already used at %s; a token applies once, so nothing changed: plan again to apply again", m.Time().Format(time.RFC3339))
 	}}
 	pinned := claims.Pinned()
 	if len(pinned) == len(claims.Rows) {
 		opts.Pinned = pinned
 	}
+	inv.Identity, inv.SameWithin = "confirm:"+confirm.ID(token), 0
 	return s.Run(ctx, inv, claims.Command, opts)
 }
 
@@ -88,7 +108,10 @@ func (s *Service) RunAlert(ctx context.Context, inv Invocation, rule config.Aler
 	ctx, cancel := s.withDeadline(ctx)
 	defer cancel()
 	cmd.DryRun = cmd.DryRun || rule.DryRun
-	opts := reset.Options{Check: func(r *reset.Result) error {
+	opts := reset.Options{OnMarked: func(m reset.Mark) error {
+		return reset.Refused("alert rule %s: this alert notification was already handled at %s (deliveries within sameDelivery %s are one delivery); nothing changed",
+			rule.Name, m.Time().Format(time.RFC3339), rule.SameDeliveryWindow())
+	}, Check: func(r *reset.Result) error {
 		lag, known := totalLag(r)
 		if rule.MinLag > 0 {
 			if !known {

@@ -100,11 +100,17 @@ func (s *Service) serveInvoke(p Platform, w http.ResponseWriter, r *http.Request
 	}
 	inv := Invocation{Trigger: TriggerAPI, Principal: "invoke", RequestID: requestID(p, r)}
 	if p == FC {
+		// FC keeps x-fc-request-id across the async retries of one invocation and counts them
+		// in x-fc-retry-count (README, "Retries and duplicate deliveries").
 		inv.Principal = "fc:invoke"
+		if inv.RequestID != "" {
+			inv.Identity = "fc:" + inv.RequestID
+		}
+		inv.Retry, _ = strconv.Atoi(r.Header.Get("x-fc-retry-count"))
 	}
 	body, err := readBody(w, r)
 	if err != nil {
-		s.answer(w, p, false, []*reset.Result{reset.ErrorResult(reset.Command{}, reset.Invalid("%v", err))}, true)
+		s.answer(w, r, p, false, []*reset.Result{reset.ErrorResult(reset.Command{}, reset.Invalid("%v", err))}, true)
 		return
 	}
 	if ev, ok := DecodeTimerEvent(body); ok {
@@ -113,10 +119,10 @@ func (s *Service) serveInvoke(p Platform, w http.ResponseWriter, r *http.Request
 	}
 	cmds, many, err := reset.DecodeCommands(body)
 	if err != nil {
-		s.answer(w, p, many, []*reset.Result{reset.ErrorResult(reset.Command{}, reset.Invalid("%v", err))}, true)
+		s.answer(w, r, p, many, []*reset.Result{reset.ErrorResult(reset.Command{}, reset.Invalid("%v", err))}, true)
 		return
 	}
-	s.answer(w, p, many, s.RunAll(r.Context(), inv, cmds), true)
+	s.answer(w, r, p, many, s.RunAll(r.Context(), inv, cmds), true)
 }
 
 // serveAPI is POST /v1/reset: the JSON API, authenticated with OFFSETRESET_API_TOKEN.
@@ -127,16 +133,23 @@ func (s *Service) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := readBody(w, r)
 	if err != nil {
-		s.answer(w, Local, false, []*reset.Result{reset.ErrorResult(reset.Command{}, reset.Invalid("%v", err))}, false)
+		s.answer(w, r, Local, false, []*reset.Result{reset.ErrorResult(reset.Command{}, reset.Invalid("%v", err))}, false)
 		return
 	}
 	cmds, many, err := reset.DecodeCommands(body)
 	if err != nil {
-		s.answer(w, Local, many, []*reset.Result{reset.ErrorResult(reset.Command{}, reset.Invalid("%v", err))}, false)
+		s.answer(w, r, Local, many, []*reset.Result{reset.ErrorResult(reset.Command{}, reset.Invalid("%v", err))}, false)
 		return
 	}
 	inv := Invocation{Trigger: TriggerAPI, Principal: "api-token", RequestID: r.Header.Get("X-Request-Id")}
-	s.answer(w, Local, many, s.RunAll(r.Context(), inv, cmds), false)
+	if k := strings.TrimSpace(r.Header.Get("Idempotency-Key")); k != "" {
+		if len(k) > 255 {
+			s.answer(w, r, Local, many, []*reset.Result{reset.ErrorResult(reset.Command{}, reset.Invalid("the Idempotency-Key header is %d characters; keep it under 256", len(k)))}, false)
+			return
+		}
+		inv.Identity = "api:" + k
+	}
+	s.answer(w, r, Local, many, s.RunAll(r.Context(), inv, cmds), false)
 }
 
 // fromLoopback reports whether the request came from this machine (the local server's /invoke
@@ -172,9 +185,10 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-// answer writes one result or an array, with the HTTP status of SPEC §7. Event invocations
-// (/invoke) answer 200 and mark failures with x-fc-status: 404 instead.
-func (s *Service) answer(w http.ResponseWriter, p Platform, many bool, results []*reset.Result, event bool) {
+// answer writes one result or an array, with the HTTP status of SPEC §7, as compact JSON (indented
+// with ?pretty). Event invocations (/invoke) answer 200 and mark every outcome that did not do
+// what was asked with x-fc-status: 404, so FC records a failed invocation.
+func (s *Service) answer(w http.ResponseWriter, r *http.Request, p Platform, many bool, results []*reset.Result, event bool) {
 	code := HTTPStatus(results)
 	w.Header().Set("Content-Type", "application/json")
 	if event {
@@ -184,13 +198,7 @@ func (s *Service) answer(w http.ResponseWriter, p Platform, many bool, results [
 		code = http.StatusOK
 	}
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if many {
-		enc.Encode(results)
-		return
-	}
-	enc.Encode(results[0])
+	w.Write(EncodeResults(results, many, wantPretty(r)))
 }
 
 func anyError(results []*reset.Result) bool {
@@ -230,7 +238,7 @@ func statusCode(r *reset.Result) int {
 			return http.StatusForbidden
 		}
 		return http.StatusConflict
-	case reset.StatusFailed:
+	case reset.StatusFailed, reset.StatusUnknown:
 		return http.StatusBadGateway
 	}
 	return http.StatusOK

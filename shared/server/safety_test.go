@@ -57,9 +57,9 @@ func TestConfirmAppliesExactlyThePlan(t *testing.T) {
 	if c := f.committed(t); c[0] != 10 || c[1] != 10 {
 		t.Fatalf("committed %v, want the planned 10/10", c)
 	}
-	// The same token again: the offsets are no longer those of the plan.
+	// The same token again: a token applies once.
 	again := f.svc.Confirm(ctx, oncall, token)
-	want := "the offsets moved since the plan, so nothing was applied; plan again: orders/0: committed offset was 3 at plan time, now 10; orders/1: committed offset was 3 at plan time, now 10"
+	want := "this confirm token was already used at 2026-11-21T10:00:00Z; a token applies once, so nothing changed: plan again to apply again"
 	if again.Status != reset.StatusRefused || again.Error != want {
 		t.Fatalf("second confirm: %s %q", again.Status, again.Error)
 	}

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"sync"
@@ -32,6 +33,14 @@ type Invocation struct {
 	// Channel is the chat conversation ("slack:C…", "dingtalk:cid…"), for policy rules with channels.
 	Channel   string
 	RequestID string
+	// Identity names the invocation across its deliveries (a platform request id, an alert
+	// notification, a confirm token): deliveries of one identity act at most once. "" = none.
+	Identity string
+	// SameWithin: deliveries of Identity further apart than this are different deliveries (an
+	// alert's re-notification); 0 = any age.
+	SameWithin time.Duration
+	// Retry is the platform's count of earlier attempts of this delivery (FC x-fc-retry-count).
+	Retry int
 }
 
 // Secrets are the shared secrets of the authenticated routes (SPEC §6). An empty secret closes
@@ -76,7 +85,8 @@ type Service struct {
 	// DingTalkPost posts chat replies to DingTalk session webhooks; an HTTPS POST when nil.
 	DingTalkPost DingTalkPoster
 
-	once sync.Once
+	once       sync.Once
+	deliveries deliveries
 }
 
 func (s *Service) now() time.Time {
@@ -106,8 +116,35 @@ func (s *Service) withDeadline(ctx context.Context) (context.Context, context.Ca
 }
 
 // Run executes one command for an invocation: policy first, then the planner; every non-dry-run
-// outcome that was attempted or refused is audited.
+// outcome that was attempted or refused is audited. Deliveries of one invocation identity act at
+// most once: a later one gets the first one's outcome (or, on Kafka, finds the first one's commit
+// markers and converges on the same offsets), and is logged, not audited or notified again.
 func (s *Service) Run(ctx context.Context, inv Invocation, cmd reset.Command, opts reset.Options) *reset.Result {
+	if inv.Identity != "" && !cmd.DryRun {
+		opts.Identity, opts.SameWithin = inv.Identity, inv.SameWithin
+	}
+	res, dup := s.deliveries.do(ctx, opts.Identity, opts.SameWithin, s.now, func() *reset.Result { return s.run(ctx, inv, cmd, opts) })
+	if dup && opts.OnMarked != nil {
+		// The same answer a marker gives on another instance: a used token, a handled alert.
+		r := reset.ErrorResult(cmd, opts.OnMarked(reset.Mark{At: res.DuplicateAt}))
+		r.Duplicate, r.DuplicateAt = res.Duplicate, res.DuplicateAt
+		res = r
+	}
+	if dup || (res.Duplicate != "" && !wroteAny(res)) {
+		s.log().LogAttrs(context.Background(), slog.LevelInfo, "offsetreset.duplicate",
+			slog.String("trigger", inv.Trigger), slog.String("principal", inv.Principal), slog.String("requestId", inv.RequestID),
+			slog.String("target", res.Target), slog.String("group", res.Group), slog.String("status", string(res.Status)),
+			slog.String("duplicate", res.Duplicate))
+	}
+	return res
+}
+
+func (s *Service) run(ctx context.Context, inv Invocation, cmd reset.Command, opts reset.Options) *reset.Result {
+	if err := s.retryGuard(inv, cmd, opts); err != nil {
+		res := reset.ErrorResult(cmd, err)
+		s.audit(inv, cmd, res)
+		return res
+	}
 	policyCheck := s.policyCheck(inv, cmd)
 	if _, err := cmd.Validate(); err == nil {
 		if err := policyCheck(nil); err != nil {
@@ -127,9 +164,43 @@ func (s *Service) Run(ctx context.Context, inv Invocation, cmd reset.Command, op
 		return nil
 	}
 	res := s.Planner.Run(ctx, cmd, opts)
+	if res.Duplicate != "" && !wroteAny(res) {
+		// An earlier delivery's commit markers: this one wrote nothing and says so; the audit
+		// line and notification belong to the delivery that acted.
+		return res
+	}
 	s.audit(inv, cmd, res)
 	s.notify(ctx, inv, res)
 	return res
+}
+
+// wroteAny reports whether this delivery may have written a partition.
+func wroteAny(r *reset.Result) bool {
+	for _, p := range r.Partitions {
+		if p.Status == reset.StatusApplied || p.Status == reset.StatusUnknown {
+			return true
+		}
+	}
+	return false
+}
+
+// retryGuard refuses a platform retry (FC's x-fc-retry-count > 0) of a shift on a backend that
+// keeps no commit markers: the first attempt may have written it, and nothing on the backend can
+// tell, so applying it again could move the group twice.
+func (s *Service) retryGuard(inv Invocation, cmd reset.Command, opts reset.Options) error {
+	if inv.Retry <= 0 || cmd.DryRun || opts.Pinned != nil {
+		return nil
+	}
+	to, err := cmd.Validate()
+	if err != nil || to.Form != reset.FormShift {
+		return nil
+	}
+	prov, err := s.Planner.Targets.Provider(cmd.Target)
+	if err != nil || prov.Capabilities().Marks {
+		return nil
+	}
+	return reset.Refused("this is platform retry %d of request %s, and %s on a %s target cannot be repeated safely: the first attempt may have written it and %s keeps no commit markers, so nothing changed now; read the offsets with a dry run and send a new command if needed",
+		inv.Retry, inv.RequestID, cmd.To, prov.Kind(), prov.Kind())
 }
 
 // notify reports unattended resets (schedule, alert) that changed or were refused; a failed
@@ -155,7 +226,11 @@ func (s *Service) notify(ctx context.Context, inv Invocation, res *reset.Result)
 func (s *Service) RunAll(ctx context.Context, inv Invocation, cmds []reset.Command) []*reset.Result {
 	out := make([]*reset.Result, len(cmds))
 	for i, c := range cmds {
-		out[i] = s.Run(ctx, inv, c, reset.Options{})
+		ci := inv
+		if inv.Identity != "" && len(cmds) > 1 {
+			ci.Identity = fmt.Sprintf("%s#%d", inv.Identity, i)
+		}
+		out[i] = s.Run(ctx, ci, c, reset.Options{})
 	}
 	return out
 }

@@ -235,7 +235,7 @@ func TestSamplesEndToEnd(t *testing.T) {
 			f.expect(t, f.want("analytics-web", "clickstream", end))
 		}},
 		{"http/cloudeye-subscription.json", func(t *testing.T, f *demoFix, a answer) {
-			if a.code != 200 || !strings.Contains(a.body, `"confirmed": true`) || len(f.confirmed) != 1 ||
+			if a.code != 200 || !strings.Contains(a.body, `"confirmed":true`) || len(f.confirmed) != 1 ||
 				!strings.HasPrefix(f.confirmed[0], "https://smn.cn-north-4.myhuaweicloud.com/smn/subscription/confirm?") {
 				t.Fatalf("%d %s %v", a.code, a.body, f.confirmed)
 			}

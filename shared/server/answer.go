@@ -1,0 +1,83 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"offsetreset/shared/reset"
+)
+
+// MaxAnswerBytes bounds an answer's JSON: Lambda answers at most 6 MB (and a Function URL body
+// is that JSON again, escaped), so a 50,000-partition reset answers its rows up to this size and
+// says how many it left out; every row is in the audit lines of its resetId.
+const MaxAnswerBytes = 4 << 20
+
+// EncodeResults encodes one result (many false) or an array, compact unless pretty, within
+// MaxAnswerBytes.
+func EncodeResults(results []*reset.Result, many, pretty bool) []byte {
+	var v any = results
+	if !many {
+		v = results[0]
+	}
+	b := encode(v, pretty)
+	for tries := 0; len(b) > MaxAnswerBytes && tries < 6; tries++ {
+		shrink(results, float64(MaxAnswerBytes)*0.9/float64(len(b)))
+		b = encode(v, pretty)
+	}
+	return b
+}
+
+func encode(v any, pretty bool) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	if pretty {
+		enc.SetIndent("", "  ")
+	}
+	enc.Encode(v)
+	return buf.Bytes()
+}
+
+// shrink keeps about frac of each large result's rows — every row that is not applied, planned
+// or unchanged first, then the others in order — and moves a long undo to the audit lines.
+func shrink(results []*reset.Result, frac float64) {
+	for _, r := range results {
+		if r.Undo != nil && len(r.Undo.Offsets) > 1000 {
+			r.Notes = append(r.Notes, fmt.Sprintf("the undo of %d partitions is too long for this answer: it is in the audit lines of reset %s (offsetreset.audit.undo)", len(r.Undo.Offsets), r.ResetID))
+			r.Undo = nil
+		}
+		n := len(r.Partitions)
+		keep := int(float64(n) * frac)
+		if n < 100 || keep >= n {
+			continue
+		}
+		kept := make([]reset.PartitionResult, 0, keep)
+		for _, p := range r.Partitions {
+			if len(kept) < keep && p.Status != reset.StatusApplied && p.Status != reset.StatusPlanned && p.Status != reset.StatusUnchanged {
+				kept = append(kept, p)
+			}
+		}
+		for _, p := range r.Partitions {
+			if len(kept) >= keep {
+				break
+			}
+			if p.Status == reset.StatusApplied || p.Status == reset.StatusPlanned || p.Status == reset.StatusUnchanged {
+				kept = append(kept, p)
+			}
+		}
+		r.PartitionsOmitted += n - len(kept)
+		r.Partitions = kept
+	}
+	for _, r := range results {
+		if r.PartitionsOmitted > 0 {
+			r.Notes = append(r.Notes, fmt.Sprintf("%d partition rows are left out of this answer to keep it under %d MiB; every row is in the audit lines of reset %s", r.PartitionsOmitted, MaxAnswerBytes>>20, r.ResetID))
+		}
+	}
+}
+
+// wantPretty reports whether the caller asked for indented JSON (?pretty or ?pretty=true).
+func wantPretty(r *http.Request) bool {
+	v, ok := r.URL.Query()["pretty"]
+	return ok && (len(v) == 0 || v[0] == "" || v[0] == "1" || v[0] == "true")
+}
