@@ -309,7 +309,7 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 	if dl, ok := ctx.Deadline(); ok {
 		reserve := min(VerifyTime, time.Until(dl)/4)
 		writeCtx, cancelW = context.WithDeadline(ctx, dl.Add(-reserve))
-		verifyCtx, cancelV = context.WithDeadline(verifyCtx, dl.Add(reserve/2))
+		verifyCtx, cancelV = context.WithDeadline(verifyCtx, dl)
 	} else {
 		writeCtx, cancelW = context.WithCancel(ctx)
 		verifyCtx, cancelV = context.WithTimeout(verifyCtx, VerifyTime)
@@ -390,7 +390,7 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 			unknown, n, firstRowErrorOf(res.Partitions, StatusUnknown))
 	case applied == len(idx) && res.Error == "":
 		res.Status = StatusApplied
-	case applied == 0 && failed == 0 && res.Error == "":
+	case applied == 0 && failed == 0 && res.Error == "" && !movedEarlier(res.Partitions, marked):
 		// Proven: nothing moved. A backend's own verdict (refused: consumers online; invalid:
 		// no such topic) keeps its status and sentence.
 		var e *Error
@@ -399,7 +399,7 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 		}
 		res.Status = StatusFailed
 		res.Error = fmt.Sprintf("nothing was applied (read back: no partition moved): %s", firstRowErrorOf(res.Partitions, StatusUnchanged))
-	case applied == 0 && res.Error == "":
+	case applied == 0 && res.Error == "" && !movedEarlier(res.Partitions, marked):
 		res.Status = StatusFailed
 		res.Error = fmt.Sprintf("nothing was applied: %s", firstRowError(res.Partitions))
 	default:
@@ -419,6 +419,17 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 	}
 	p.finishUndo(caps, cmd, marked, res)
 	return res
+}
+
+// movedEarlier reports whether an earlier delivery of this invocation moved some row, which
+// makes a delivery that writes nothing more partial rather than failed.
+func movedEarlier(rows []PartitionResult, marked []*Mark) bool {
+	for i, pr := range rows {
+		if i < len(marked) && marked[i] != nil && pr.Status == StatusUnchanged && pr.Error == "" {
+			return true
+		}
+	}
+	return false
 }
 
 func firstWriteErr(applyErr error, outcomes []Outcome) error {
