@@ -1,5 +1,6 @@
 // Package alikafka is the provider for ApsaraMQ for Kafka through its OpenAPI (alikafka
-// 2019-09-16): GetConsumerProgress and GetTopicStatus to plan, UpdateConsumerOffset to write.
+// 2019-09-16): GetConsumerList to list groups, GetConsumerProgress and GetTopicStatus to plan,
+// UpdateConsumerOffset to write.
 package alikafka
 
 import (
@@ -70,6 +71,7 @@ func (p *Provider) Capabilities() reset.Capabilities {
 // RAMActions are the RAM actions behind the API operations this provider calls, as the API
 // reference lists them (they are not named after the operations).
 var RAMActions = map[string]string{
+	"GetConsumerList":      "alikafka:ListGroup",
 	"GetConsumerProgress":  "alikafka:ListGroup",
 	"GetTopicStatus":       "alikafka:ListTopic",
 	"UpdateConsumerOffset": "alikafka:UpdateGroup",

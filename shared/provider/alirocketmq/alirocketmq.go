@@ -1,7 +1,8 @@
 // Package alirocketmq is the provider for ApsaraMQ for RocketMQ 4.x through its OpenAPI (Ons
-// 2019-02-14): OnsConsumerAccumulate to plan, OnsConsumerTimeSpan to place earliest and points
-// in time, OnsConsumerResetOffset to write. The API moves a group on a whole topic by time only:
-// there are no per-queue offsets, so rows are per topic (partition -1) and there is no undo.
+// 2019-02-14): OnsGroupList to list groups, OnsConsumerAccumulate to plan, OnsConsumerTimeSpan to
+// place earliest and points in time, OnsConsumerResetOffset to write. The API moves a group on a
+// whole topic by time only: there are no per-queue offsets, so rows are per topic (partition -1)
+// and there is no undo.
 package alirocketmq
 
 import (
@@ -67,6 +68,7 @@ var RAMActions = map[string]string{
 	"OnsConsumerAccumulate":  "mq:QueryConsumerAccumulate",
 	"OnsConsumerTimeSpan":    "mq:QueryConsumerTimeSpan",
 	"OnsConsumerResetOffset": "mq:ResetConsumerOffset",
+	"OnsGroupList":           "mq:QueryInstanceBaseInfoList",
 }
 
 func call(api, what string) aliyun.Call {

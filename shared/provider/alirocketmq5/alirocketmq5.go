@@ -1,8 +1,9 @@
 // Package alirocketmq5 is the provider for ApsaraMQ for RocketMQ 5.x through its OpenAPI
-// (RocketMQ 2022-08-01, ROA style): GetConsumerGroupLag to plan, ResetConsumeOffset to write.
+// (RocketMQ 2022-08-01, ROA style): ListConsumerGroups to list groups, GetConsumerGroupLag to
+// plan, ResetConsumeOffset to write.
 //
 // The dedicated 5.x SDK (github.com/alibabacloud-go/rocketmq-20220801) is not on the module
-// registry, so both calls are built on alibaba-cloud-sdk-go's CommonRequest: the same signing,
+// registry, so every call is built on alibaba-cloud-sdk-go's CommonRequest: the same signing,
 // endpoint and credential handling as the generated clients, with the path, method and JSON body
 // written here. The SDK reads only capitalised error keys; 5.x answers in lowercase
 // (code, message, requestId), so answers are parsed here.
@@ -131,6 +132,7 @@ func (p *Provider) do(ctx context.Context, call aliyun.Call, method, pattern str
 // RAMActions are the RAM actions behind the API operations this provider calls.
 var RAMActions = map[string]string{
 	"GetConsumerGroupLag": "rocketmq:GetConsumerGroupLag",
+	"ListConsumerGroups":  "rocketmq:ListConsumerGroups",
 	"ResetConsumeOffset":  "rocketmq:ResetConsumeOffset",
 }
 

@@ -1,6 +1,7 @@
 // Package huaweikafka is the provider for Huawei Cloud DMS for Kafka through its management API
-// (SDK services/kafka/v2): ShowGroups and ListTopicPartitions to plan, ResetMessageOffsetWithEngine
-// (or ResetMessageOffset with `api: management`) to write.
+// (SDK services/kafka/v2): ListInstanceConsumerGroups to list groups, ShowGroups and
+// ListTopicPartitions to plan, ResetMessageOffsetWithEngine (or ResetMessageOffset with
+// `api: management`) to write.
 //
 // Only APIs whose offsets are int64 in the SDK are used: the int32 ones fail to decode once an
 // offset passes 2^31.

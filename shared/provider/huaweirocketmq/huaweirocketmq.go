@@ -1,6 +1,6 @@
 // Package huaweirocketmq is the provider for Huawei Cloud DMS for RocketMQ through its management
-// API (SDK services/rocketmq/v2): ShowConsumerConnections and ShowConsumerListOrDetails to plan,
-// ResetConsumeOffset to write.
+// API (SDK services/rocketmq/v2): ListInstanceConsumerGroups to list groups,
+// ShowConsumerConnections and ShowConsumerListOrDetails to plan, ResetConsumeOffset to write.
 //
 // The API resets a whole topic to a point in time (timestamp, a string of Unix milliseconds), so
 // this provider supports latest, earliest, time: and ago:, never exact offsets or single queues:

@@ -2,11 +2,12 @@
 // HTTP, like net/http/httptest: the gateway checks of package aliyuntest (RPC signature v1,
 // AccessKey, timestamp, nonce, version), an instance model (topics with partitions whose log
 // start and end and message timestamps are known, groups with committed offsets and online
-// consumers) and the documented behaviour of GetConsumerProgress, GetTopicStatus and
-// UpdateConsumerOffset: Time -1 latest, -2 earliest, a millisecond time resolves to the first
-// message at or after it, offsets are clamped into [min, max], an empty Topic means every topic
-// the group subscribes to, and a group with online consumers is refused. Business errors come
-// back as HTTP 200 with Success false and a numeric Code, as the service does.
+// consumers) and the documented behaviour of GetConsumerList, GetConsumerProgress, GetTopicStatus
+// and UpdateConsumerOffset: groups are listed in creation order, one CurrentPage of PageSize at a
+// time; Time -1 latest, -2 earliest, a millisecond time resolves to the first message at or after
+// it, offsets are clamped into [min, max], an empty Topic means every topic the group subscribes
+// to, and a group with online consumers is refused. Business errors come back as HTTP 200 with
+// Success false and a numeric Code, as the service does.
 package alikafkatest
 
 import (
@@ -28,6 +29,7 @@ const Version = "2019-09-16"
 
 // Actions the emulator implements.
 const (
+	GetConsumerList      = "GetConsumerList"
 	GetConsumerProgress  = "GetConsumerProgress"
 	GetTopicStatus       = "GetTopicStatus"
 	UpdateConsumerOffset = "UpdateConsumerOffset"
@@ -55,7 +57,7 @@ type Instance struct {
 	ID     string
 	Region string
 	topics map[string][]*aliyuntest.Log
-	groups map[string]*group
+	groups aliyuntest.Groups[group]
 }
 
 type group struct {
@@ -66,7 +68,7 @@ type group struct {
 // Instance returns the instance with this ID, creating it in region if needed.
 func (s *Server) Instance(id, region string) *Instance {
 	return s.AddInstance(id, func() *Instance {
-		return &Instance{s: s, ID: id, Region: region, topics: map[string][]*aliyuntest.Log{}, groups: map[string]*group{}}
+		return &Instance{s: s, ID: id, Region: region, topics: map[string][]*aliyuntest.Log{}}
 	})
 }
 
@@ -110,7 +112,7 @@ func (in *Instance) Bounds(name string, p int32) (start, end int64) {
 }
 
 func (in *Instance) group(name string) *group {
-	return aliyuntest.Lazy(in.groups, name, func() *group { return &group{committed: map[string]map[int32]int64{}} })
+	return in.groups.Lazy(name, func() *group { return &group{committed: map[string]map[int32]int64{}} })
 }
 
 // AddGroup creates a consumer group with no offsets.
@@ -153,7 +155,7 @@ func (in *Instance) Committed(groupName string) map[string]map[int32]int64 {
 	in.s.Mu.Lock()
 	defer in.s.Mu.Unlock()
 	out := map[string]map[int32]int64{}
-	if g, ok := in.groups[groupName]; ok {
+	if g, ok := in.groups.Get(groupName); ok {
 		for t, ps := range g.committed {
 			out[t] = maps.Clone(ps)
 		}
@@ -168,7 +170,7 @@ func (a *api) Route(string, string) (string, map[string]string, bool) { return "
 
 func (a *api) Knows(action string) bool {
 	switch action {
-	case GetConsumerProgress, GetTopicStatus, UpdateConsumerOffset:
+	case GetConsumerList, GetConsumerProgress, GetTopicStatus, UpdateConsumerOffset:
 		return true
 	}
 	return false
@@ -209,6 +211,8 @@ func (a *api) Serve(r *aliyuntest.Request) aliyuntest.Reply {
 		return business(400, "The instance %s does not exist in region %s.", p["InstanceId"], p["RegionId"])
 	}
 	switch r.Action {
+	case GetConsumerList:
+		return in.consumerList(p)
 	case GetConsumerProgress:
 		return in.progress(p)
 	case GetTopicStatus:
@@ -217,6 +221,41 @@ func (a *api) Serve(r *aliyuntest.Request) aliyuntest.Reply {
 		return in.update(p)
 	}
 	return aliyuntest.GatewayError(http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
+}
+
+// ListPaging is GetConsumerList's paging: CurrentPage from 1, PageSize 10 unless given. The API
+// reference gives no limit; the emulator takes 1 to 100.
+var ListPaging = aliyuntest.Paging{PageParam: "CurrentPage", SizeParam: "PageSize", DefaultSize: 10, MinSize: 1, MaxSize: 100}
+
+type consumerVO struct {
+	ConsumerID                string `json:"ConsumerId"`
+	InstanceID                string `json:"InstanceId"`
+	RegionID                  string `json:"RegionId"`
+	Remark                    string `json:"Remark"`
+	AutomaticallyCreatedGroup bool   `json:"AutomaticallyCreatedGroup"`
+	Tags                      struct {
+		TagVO []struct{} `json:"TagVO"`
+	} `json:"Tags"`
+}
+
+// consumerList answers GetConsumerList: one page of the instance's groups in creation order, with
+// Total, CurrentPage and PageSize. Its ConsumerId filter is not emulated (it is refused).
+func (in *Instance) consumerList(p map[string]string) aliyuntest.Reply {
+	if p["ConsumerId"] != "" {
+		return business(400, "The emulator does not filter GetConsumerList by ConsumerId; leave it out to list every group.")
+	}
+	names := in.groups.Names()
+	page, size, items, problem := ListPaging.Page(p, names)
+	if problem != "" {
+		return business(400, "%s", problem)
+	}
+	list := make([]consumerVO, len(items))
+	for i, name := range items {
+		list[i] = consumerVO{ConsumerID: name, InstanceID: in.ID, RegionID: in.Region}
+		list[i].Tags.TagVO = []struct{}{}
+	}
+	return success(map[string]any{"Total": len(names), "CurrentPage": page, "PageSize": size,
+		"ConsumerList": map[string]any{"ConsumerVO": list}})
 }
 
 type offsetItem struct {
@@ -248,7 +287,7 @@ func (in *Instance) progress(p map[string]string) aliyuntest.Reply {
 	if p["ConsumerId"] == "" {
 		return missing("ConsumerId")
 	}
-	g, ok := in.groups[p["ConsumerId"]]
+	g, ok := in.groups.Get(p["ConsumerId"])
 	if !ok {
 		return business(400, "The consumer group %s does not exist.", p["ConsumerId"])
 	}
@@ -335,7 +374,7 @@ func (in *Instance) update(p map[string]string) aliyuntest.Reply {
 	if p["ConsumerId"] == "" {
 		return missing("ConsumerId")
 	}
-	g, ok := in.groups[p["ConsumerId"]]
+	g, ok := in.groups.Get(p["ConsumerId"])
 	if !ok {
 		return business(400, "The consumer group %s does not exist.", p["ConsumerId"])
 	}

@@ -2,10 +2,11 @@
 // real HTTP: the gateway checks of package aliyuntest (RPC signature v1, AccessKey, timestamp,
 // nonce, version), an instance model (topics whose messages have timestamps, groups with a
 // consumed position per topic and online consumers) and the documented behaviour of
-// OnsConsumerAccumulate, OnsConsumerTimeSpan and OnsConsumerResetOffset: Type 0 clears the
-// backlog (jumps to the newest message), Type 1 moves to the first message at or after
-// ResetTimestamp, which must lie between the topic's oldest and newest message; resets work while
-// consumers are online. Errors come back as HTTP 4xx with a string Code.
+// OnsGroupList (every group of the instance in one answer, in creation order; GroupId keeps the
+// IDs that contain it), OnsConsumerAccumulate, OnsConsumerTimeSpan and OnsConsumerResetOffset:
+// Type 0 clears the backlog (jumps to the newest message), Type 1 moves to the first message at
+// or after ResetTimestamp, which must lie between the topic's oldest and newest message; resets
+// work while consumers are online. Errors come back as HTTP 4xx with a string Code.
 //
 // The error codes for business failures (BIZ_GROUP_NOT_FOUND, …) are the emulator's choice; the
 // API documentation does not list them per operation.
@@ -28,6 +29,7 @@ const Version = "2019-02-14"
 
 // Actions the emulator implements.
 const (
+	OnsGroupList           = "OnsGroupList"
 	OnsConsumerAccumulate  = "OnsConsumerAccumulate"
 	OnsConsumerTimeSpan    = "OnsConsumerTimeSpan"
 	OnsConsumerResetOffset = "OnsConsumerResetOffset"
@@ -52,7 +54,7 @@ type Instance struct {
 	s      *Server
 	ID     string
 	Region string
-	groups map[string]*group
+	groups aliyuntest.Groups[group]
 }
 
 type group struct {
@@ -63,12 +65,12 @@ type group struct {
 // Instance returns the instance with this ID, creating it in region if needed.
 func (s *Server) Instance(id, region string) *Instance {
 	return s.AddInstance(id, func() *Instance {
-		return &Instance{Topics: aliyuntest.NewTopics(&s.Mu), s: s, ID: id, Region: region, groups: map[string]*group{}}
+		return &Instance{Topics: aliyuntest.NewTopics(&s.Mu), s: s, ID: id, Region: region}
 	})
 }
 
 func (in *Instance) group(name string) *group {
-	return aliyuntest.Lazy(in.groups, name, func() *group { return &group{consumed: map[string]int64{}} })
+	return in.groups.Lazy(name, func() *group { return &group{consumed: map[string]int64{}} })
 }
 
 // Subscribe makes a group consume a topic, positioned at consumed.
@@ -76,6 +78,13 @@ func (in *Instance) Subscribe(groupID, topicName string, consumed int64) {
 	in.s.Mu.Lock()
 	defer in.s.Mu.Unlock()
 	in.group(groupID).consumed[topicName] = consumed
+}
+
+// AddGroup creates a group that consumes nothing yet.
+func (in *Instance) AddGroup(groupID string) {
+	in.s.Mu.Lock()
+	defer in.s.Mu.Unlock()
+	in.group(groupID)
 }
 
 // SetOnline marks consumer clients of a group online; none = offline.
@@ -89,7 +98,7 @@ func (in *Instance) SetOnline(groupID string, clients ...string) {
 func (in *Instance) Consumed(groupID string) map[string]int64 {
 	in.s.Mu.Lock()
 	defer in.s.Mu.Unlock()
-	if g, ok := in.groups[groupID]; ok {
+	if g, ok := in.groups.Get(groupID); ok {
 		return maps.Clone(g.consumed)
 	}
 	return map[string]int64{}
@@ -101,7 +110,7 @@ func (a *api) Route(string, string) (string, map[string]string, bool) { return "
 
 func (a *api) Knows(action string) bool {
 	switch action {
-	case OnsConsumerAccumulate, OnsConsumerTimeSpan, OnsConsumerResetOffset:
+	case OnsGroupList, OnsConsumerAccumulate, OnsConsumerTimeSpan, OnsConsumerResetOffset:
 		return true
 	}
 	return false
@@ -125,7 +134,11 @@ func ok(data any) aliyuntest.Reply {
 
 func (a *api) Serve(r *aliyuntest.Request) aliyuntest.Reply {
 	p := r.Params
-	for _, name := range []string{"RegionId", "InstanceId", "GroupId"} {
+	required := []string{"RegionId", "InstanceId", "GroupId"}
+	if r.Action == OnsGroupList {
+		required = required[:2]
+	}
+	for _, name := range required {
 		if p[name] == "" {
 			return missing(name)
 		}
@@ -137,7 +150,10 @@ func (a *api) Serve(r *aliyuntest.Request) aliyuntest.Reply {
 	if !found || in.Region != p["RegionId"] {
 		return fail(http.StatusNotFound, "BIZ_INSTANCE_NOT_FOUND", "The instance %s does not exist in region %s.", p["InstanceId"], p["RegionId"])
 	}
-	g, found := in.groups[p["GroupId"]]
+	if r.Action == OnsGroupList {
+		return in.groupList(p)
+	}
+	g, found := in.groups.Get(p["GroupId"])
 	if !found {
 		return fail(http.StatusNotFound, "BIZ_GROUP_NOT_FOUND", "The group %s does not exist in instance %s.", p["GroupId"], in.ID)
 	}
@@ -154,6 +170,41 @@ func (a *api) Serve(r *aliyuntest.Request) aliyuntest.Reply {
 		return in.resetOffset(g, p)
 	}
 	return fail(http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
+}
+
+type subscribeInfo struct {
+	Owner             string `json:"Owner"`
+	UpdateTime        int64  `json:"UpdateTime"`
+	IndependentNaming bool   `json:"IndependentNaming"`
+	GroupID           string `json:"GroupId"`
+	Remark            string `json:"Remark"`
+	CreateTime        int64  `json:"CreateTime"`
+	InstanceID        string `json:"InstanceId"`
+	GroupType         string `json:"GroupType"`
+	Tags              struct {
+		Tag []struct{} `json:"Tag"`
+	} `json:"Tags"`
+}
+
+// groupList answers OnsGroupList: every group of the instance in one answer (the API is not
+// paged), as TCP groups; GroupId keeps the groups whose ID contains it, as documented. The
+// GroupType and Tag filters are not emulated (they are refused).
+func (in *Instance) groupList(p map[string]string) aliyuntest.Reply {
+	for k := range p {
+		if k == "GroupType" || strings.HasPrefix(k, "Tag.") {
+			return fail(http.StatusBadRequest, "BIZ_FIELD_CHECK_INVALID", "The emulator does not filter OnsGroupList by %s; leave it out.", k)
+		}
+	}
+	list := []subscribeInfo{}
+	for _, name := range in.groups.Names() {
+		if !strings.Contains(name, p["GroupId"]) {
+			continue
+		}
+		gi := subscribeInfo{Owner: "1234567890123456", GroupID: name, InstanceID: in.ID, GroupType: "tcp", IndependentNaming: true}
+		gi.Tags.Tag = []struct{}{}
+		list = append(list, gi)
+	}
+	return ok(map[string]any{"SubscribeInfoDo": list})
 }
 
 // subscribed finds the topic of a request that the group consumes.

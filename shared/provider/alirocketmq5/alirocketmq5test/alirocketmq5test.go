@@ -2,17 +2,20 @@
 // ROA style) over real HTTP: the gateway checks of package aliyuntest (ROA signature over the
 // canonical headers and resource, AccessKey, Date window, Content-MD5, x-acs-version), an
 // instance model (topics whose messages have store times, groups with a consumed position and
-// in-flight messages per topic) and two operations:
+// in-flight messages per topic) and three operations:
 //
+//	GET   /instances/{instanceId}/consumerGroups[?pageNumber=&pageSize=]                      ListConsumerGroups
 //	GET   /instances/{instanceId}/consumerGroups/{consumerGroupId}/lag[?topicName=]       GetConsumerGroupLag
 //	PATCH /instances/{instanceId}/consumerGroups/{consumerGroupId}/consumeOffsets/{topicName}  ResetConsumeOffset
 //
-// ResetConsumeOffset takes {"resetType":"LATEST_OFFSET"} or {"resetType":"SPECIFIED_TIME",
-// "resetTime":"YYYY-MM-DD HH:mm:ss"}; the emulator reads resetTime in UTC+8 (ResetTimeZone), as
-// offsetreset sends it, and moves to the first message stored at or after it (the log end when
-// none is), as the broker's search by time does. Service errors come back in the 2022-08-01
-// lowercase shape (requestId, success false, code, message, httpStatusCode); gateway errors
-// (signature, throttling) in the gateway's capitalised shape. Error codes are the emulator's
+// ListConsumerGroups answers one page of the instance's groups in creation order (pageNumber from
+// 1, pageSize 10 to 100, default 10) with the totalCount. ResetConsumeOffset takes
+// {"resetType":"LATEST_OFFSET"} or {"resetType":"SPECIFIED_TIME", "resetTime":"YYYY-MM-DD
+// HH:mm:ss"}; the emulator reads resetTime in UTC+8 (ResetTimeZone), as offsetreset sends it,
+// and moves to the first message stored at or after it (the log end when none is), as the
+// broker's search by time does. Service errors come back in the 2022-08-01 lowercase shape
+// (requestId, success false, code, message, httpStatusCode); gateway errors (signature,
+// throttling) in the gateway's capitalised shape. Error codes are the emulator's
 // choice where the API documentation does not list them.
 package alirocketmq5test
 
@@ -32,6 +35,7 @@ const Version = "2022-08-01"
 
 // Operations the emulator implements.
 const (
+	ListConsumerGroups  = "ListConsumerGroups"
 	GetConsumerGroupLag = "GetConsumerGroupLag"
 	ResetConsumeOffset  = "ResetConsumeOffset"
 )
@@ -58,7 +62,7 @@ type Instance struct {
 	s      *Server
 	ID     string
 	Region string
-	groups map[string]*group
+	groups aliyuntest.Groups[group]
 }
 
 type group struct {
@@ -69,12 +73,12 @@ type group struct {
 // Instance returns the instance with this ID, creating it if needed.
 func (s *Server) Instance(id, region string) *Instance {
 	return s.AddInstance(id, func() *Instance {
-		return &Instance{Topics: aliyuntest.NewTopics(&s.Mu), s: s, ID: id, Region: region, groups: map[string]*group{}}
+		return &Instance{Topics: aliyuntest.NewTopics(&s.Mu), s: s, ID: id, Region: region}
 	})
 }
 
 func (in *Instance) group(name string) *group {
-	return aliyuntest.Lazy(in.groups, name, func() *group { return &group{consumed: map[string]int64{}, inflight: map[string]int64{}} })
+	return in.groups.Lazy(name, func() *group { return &group{consumed: map[string]int64{}, inflight: map[string]int64{}} })
 }
 
 // Subscribe makes a group consume a topic, positioned at consumed, with inflight messages
@@ -87,11 +91,18 @@ func (in *Instance) Subscribe(groupID, topicName string, consumed, inflight int6
 	g.inflight[topicName] = inflight
 }
 
+// AddGroup creates a group that subscribes to nothing yet.
+func (in *Instance) AddGroup(groupID string) {
+	in.s.Mu.Lock()
+	defer in.s.Mu.Unlock()
+	in.group(groupID)
+}
+
 // Consumed is a copy of a group's positions: topic → position.
 func (in *Instance) Consumed(groupID string) map[string]int64 {
 	in.s.Mu.Lock()
 	defer in.s.Mu.Unlock()
-	if g, ok := in.groups[groupID]; ok {
+	if g, ok := in.groups.Get(groupID); ok {
 		return maps.Clone(g.consumed)
 	}
 	return map[string]int64{}
@@ -103,7 +114,13 @@ func (a *api) Knows(string) bool { return false }
 
 func (a *api) Route(method, path string) (string, map[string]string, bool) {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
-	if len(parts) < 5 || parts[0] != "instances" || parts[2] != "consumerGroups" {
+	if len(parts) < 3 || parts[0] != "instances" || parts[2] != "consumerGroups" {
+		return "", nil, false
+	}
+	if len(parts) == 3 {
+		return ListConsumerGroups, map[string]string{"instanceId": parts[1]}, method == http.MethodGet
+	}
+	if len(parts) < 5 {
 		return "", nil, false
 	}
 	route := map[string]string{"instanceId": parts[1], "consumerGroupId": parts[3]}
@@ -140,7 +157,10 @@ func (a *api) Serve(r *aliyuntest.Request) aliyuntest.Reply {
 	if !found {
 		return fail(http.StatusNotFound, "Instance.NotFound", "The instance %s cannot be found.", r.Route["instanceId"])
 	}
-	g, found := in.groups[r.Route["consumerGroupId"]]
+	if r.Action == ListConsumerGroups {
+		return in.list(r.Params)
+	}
+	g, found := in.groups.Get(r.Route["consumerGroupId"])
 	if !found {
 		return fail(http.StatusNotFound, "ConsumerGroup.NotFound", "The consumer group %s cannot be found.", r.Route["consumerGroupId"])
 	}
@@ -151,6 +171,37 @@ func (a *api) Serve(r *aliyuntest.Request) aliyuntest.Reply {
 		return in.reset(g, r)
 	}
 	return fail(http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
+}
+
+// ListPaging is ListConsumerGroups' paging as documented: pageNumber from 1, pageSize 10 to 100.
+var ListPaging = aliyuntest.Paging{PageParam: "pageNumber", SizeParam: "pageSize", DefaultSize: 10, MinSize: 10, MaxSize: 100}
+
+type consumerGroup struct {
+	RegionID        string `json:"regionId"`
+	InstanceID      string `json:"instanceId"`
+	ConsumerGroupID string `json:"consumerGroupId"`
+	Status          string `json:"status"`
+	Remark          string `json:"remark"`
+	CreateTime      string `json:"createTime"`
+	UpdateTime      string `json:"updateTime"`
+}
+
+// list answers ListConsumerGroups. Its filter is not emulated (it is refused).
+func (in *Instance) list(params map[string]string) aliyuntest.Reply {
+	if params["filter"] != "" {
+		return fail(http.StatusBadRequest, "InvalidParameter", "The emulator does not filter ListConsumerGroups; leave filter out to list every group.")
+	}
+	names := in.groups.Names()
+	page, size, items, problem := ListPaging.Page(params, names)
+	if problem != "" {
+		return fail(http.StatusBadRequest, "InvalidParameter", "%s", problem)
+	}
+	list := make([]consumerGroup, len(items))
+	created := "2026-05-01 08:00:00"
+	for i, name := range items {
+		list[i] = consumerGroup{RegionID: in.Region, InstanceID: in.ID, ConsumerGroupID: name, Status: "RUNNING", CreateTime: created, UpdateTime: created}
+	}
+	return ok(map[string]any{"pageNumber": page, "pageSize": size, "totalCount": len(names), "list": list})
 }
 
 type lag struct {

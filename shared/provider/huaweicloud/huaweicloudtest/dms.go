@@ -3,6 +3,8 @@ package huaweicloudtest
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"sort"
 	"sync"
 )
 
@@ -49,11 +51,13 @@ type Model[P, G any] struct {
 	Topics   map[string][]P
 	Groups   map[string]*G
 	newGroup func() *G
+	// created numbers the groups in the order they were created, the order the lists answer in.
+	created map[string]int
 }
 
 // NewModel makes an empty model guarded by mu whose groups newGroup makes.
 func NewModel[P, G any](mu *sync.Mutex, newGroup func() *G) Model[P, G] {
-	return Model[P, G]{mu: mu, Topics: map[string][]P{}, Groups: map[string]*G{}, newGroup: newGroup}
+	return Model[P, G]{mu: mu, Topics: map[string][]P{}, Groups: map[string]*G{}, newGroup: newGroup, created: map[string]int{}}
 }
 
 // AddTopic creates (or replaces) a topic with the given parts.
@@ -76,8 +80,48 @@ func (m Model[P, G]) Group(name string) *G {
 	if !ok {
 		g = m.newGroup()
 		m.Groups[name] = g
+		m.created[name] = len(m.created)
 	}
 	return g
+}
+
+// AddGroup creates a group with nothing in it, for seeding.
+func (m Model[P, G]) AddGroup(name string) { m.UpdateGroup(name, func(*G) {}) }
+
+// GroupNames are the groups' names in the order they were created (the services document no
+// order for their lists; a test that wants sorted names must sort them itself); the caller holds
+// the lock.
+func (m Model[P, G]) GroupNames() []string {
+	names := make([]string, 0, len(m.Groups))
+	for n := range m.Groups {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool { return m.created[names[i]] < m.created[names[j]] })
+	return names
+}
+
+// GroupPage reads a DMS ListInstanceConsumerGroups request: the groups in creation order, the
+// page that the offset and limit query parameters pick (limit 1 to maxLimit, default 10) and the
+// total. filter decides whether a name matches the group query parameter; without it that filter
+// is not emulated, and a request using it is refused. The caller holds the lock.
+func (m Model[P, G]) GroupPage(r *http.Request, maxLimit int, filter func(name, value string) bool) (page []string, offset, limit, total int, bad *Reply) {
+	offset, limit, bad = Paging(r, 10, maxLimit)
+	if bad != nil {
+		return nil, 0, 0, 0, bad
+	}
+	names := m.GroupNames()
+	if v := r.URL.Query().Get("group"); v != "" {
+		if filter == nil {
+			rep := Fail(http.StatusBadRequest, "DMS.00400001", "The emulator does not filter the consumer group list by group; leave it out.")
+			return nil, 0, 0, 0, &rep
+		}
+		names = slices.DeleteFunc(names, func(n string) bool { return !filter(n, v) })
+	}
+	page = []string{}
+	if offset < len(names) {
+		page = names[offset:min(offset+limit, len(names))]
+	}
+	return page, offset, limit, len(names), nil
 }
 
 // UpdateGroup runs f on a group (creating it) under the lock, for seeding.

@@ -6,6 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/basic"
+	sdkconfig "github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
+
 	"offsetreset/shared/config"
 	"offsetreset/shared/reset"
 	"offsetreset/shared/throttle"
@@ -19,6 +23,24 @@ func UseKey(t testing.TB, s *Server, ak, sk string) {
 	t.Setenv("HUAWEICLOUD_SDK_AK", ak)
 	t.Setenv("HUAWEICLOUD_SDK_SK", sk)
 	t.Setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", "")
+}
+
+// SDKClient registers a permanent access key on s and returns the SDK's HTTP client signing with
+// it for project, for emulator tests that call the service's SDK directly (wrap it with
+// kafka.NewKafkaClient or rocketmq.NewRocketMQClient).
+func SDKClient(t testing.TB, s *Server, project string) *core.HcHttpClient {
+	t.Helper()
+	s.AddKey("SDKTESTAK", "sdk-test-secret")
+	auth, err := basic.NewCredentialsBuilder().WithAk("SDKTESTAK").WithSk("sdk-test-secret").WithProjectId(project).SafeBuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := core.NewHcHttpClientBuilder().WithEndpoints([]string{s.URL}).WithCredential(auth).
+		WithHttpConfig(sdkconfig.DefaultHttpConfig().WithUserAgent("emulator-test")).SafeBuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hc
 }
 
 // Wire builds the provider under test, target name, with newProvider against s (its URL as the

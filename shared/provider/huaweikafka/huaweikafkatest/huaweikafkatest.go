@@ -5,10 +5,14 @@
 //
 // Routes (H/services/kafka/v2/kafka_meta.go):
 //
+//	GET  /v2/{project_id}/instances/{instance_id}/groups[?offset=&limit=&group=]                  ListInstanceConsumerGroups
 //	GET  /v2/{project_id}/instances/{instance_id}/management/groups/{group}                       ShowGroups
 //	GET  /v2/{project_id}/kafka/instances/{instance_id}/topics/{topic}/partitions                 ListTopicPartitions
 //	PUT  /v2/kafka/{project_id}/instances/{instance_id}/groups/{group}/reset-message-offset       ResetMessageOffsetWithEngine (204)
 //	POST /v2/{project_id}/instances/{instance_id}/management/groups/{group}/reset-message-offset  ResetMessageOffset (204)
+//
+// ListInstanceConsumerGroups pages through the groups in creation order (offset from 0, limit 1 to
+// 50, default 10, as the SDK documents) with the total; group keeps the names that contain it.
 //
 // Reset rules (seeds 001 and 004): the group must exist and have no members ("Kafka instances do
 // not support resetting the consumer offset online"); topic is required; partition -1 resets every
@@ -27,12 +31,15 @@ import (
 	"maps"
 	"net/http"
 	"sort"
+	"strings"
+	"time"
 
 	"offsetreset/shared/provider/huaweicloud/huaweicloudtest"
 )
 
 // Operation names, as recorded in Calls and used for faults.
 const (
+	OpListInstanceConsumerGroups   = "ListInstanceConsumerGroups"
 	OpShowGroups                   = "ShowGroups"
 	OpListTopicPartitions          = "ListTopicPartitions"
 	OpResetMessageOffsetWithEngine = "ResetMessageOffsetWithEngine"
@@ -79,6 +86,7 @@ type Kafka struct {
 func Start(project, instance string) *Kafka {
 	dms := huaweicloudtest.NewDMS(project, instance)
 	k := &Kafka{DMS: dms, Model: huaweicloudtest.NewModel[Partition](&dms.Mu, func() *group { return &group{offsets: map[string]map[int32]int64{}} })}
+	k.Route(OpListInstanceConsumerGroups, "GET /v2/{project_id}/instances/{instance_id}/groups", k.listGroups)
 	k.Route(OpShowGroups, "GET /v2/{project_id}/instances/{instance_id}/management/groups/{group}", k.showGroups)
 	k.Route(OpListTopicPartitions, "GET /v2/{project_id}/kafka/instances/{instance_id}/topics/{topic}/partitions", k.listTopicPartitions)
 	k.Route(OpResetMessageOffsetWithEngine, "PUT /v2/kafka/{project_id}/instances/{instance_id}/groups/{group}/reset-message-offset", k.reset)
@@ -134,6 +142,38 @@ func (g *group) currentState() string {
 		return "Stable"
 	}
 	return "Empty"
+}
+
+// GroupsCreatedAt is the createdAt (Unix ms) ListInstanceConsumerGroups reports for every group.
+var GroupsCreatedAt = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+
+func (k *Kafka) listGroups(r *http.Request, _ []byte) huaweicloudtest.Reply {
+	page, _, _, total, bad := k.GroupPage(r, 50, strings.Contains)
+	if bad != nil {
+		return *bad
+	}
+	type groupInfo struct {
+		CreatedAt     int64  `json:"createdAt"`
+		GroupID       string `json:"group_id"`
+		State         string `json:"state"`
+		CoordinatorID int32  `json:"coordinator_id"`
+		GroupDesc     string `json:"group_desc"`
+		Lag           int64  `json:"lag"`
+	}
+	groups := make([]groupInfo, len(page))
+	for i, name := range page {
+		g := k.Groups[name]
+		var lag int64
+		for t, ps := range g.offsets {
+			for p, o := range ps {
+				if parts := k.Topics[t]; int(p) < len(parts) {
+					lag += max(0, parts[p].End-o)
+				}
+			}
+		}
+		groups[i] = groupInfo{CreatedAt: GroupsCreatedAt, GroupID: name, State: g.currentState(), CoordinatorID: 1, Lag: lag}
+	}
+	return huaweicloudtest.OK(map[string]any{"groups": groups, "total": total})
 }
 
 func (k *Kafka) showGroups(r *http.Request, _ []byte) huaweicloudtest.Reply {

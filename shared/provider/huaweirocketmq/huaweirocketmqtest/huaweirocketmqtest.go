@@ -5,9 +5,15 @@
 //
 // Routes (H/services/rocketmq/v2/rocketMQ_meta.go):
 //
+//	GET  /v2/{project_id}/instances/{instance_id}/groups[?limit=&offset=]                              ListInstanceConsumerGroups
 //	GET  /v2/{project_id}/instances/{instance_id}/groups/{group}/topics[?topic=&limit=&offset=]        ShowConsumerListOrDetails
 //	GET  /v2/rocketmq/{project_id}/instances/{instance_id}/groups/{group}/clients                     ShowConsumerConnections
 //	POST /v2/{engine}/{project_id}/instances/{instance_id}/groups/{group}/reset-message-offset        ResetConsumeOffset (200, queues)
+//
+// ListInstanceConsumerGroups pages through the groups in creation order (offset from 0, limit
+// default 10; the SDK documents no largest limit, the emulator takes up to 50) with total, max,
+// remaining, next_offset and previous_offset (-1 when there is no such page, as in the API's
+// example); its group filter is not emulated.
 //
 // Reset rules (seed 003 and the DMS user guide): engine is rocketmq or reliability; topic and
 // timestamp (a string of Unix milliseconds) are required; the reset is refused while no consumer of
@@ -22,18 +28,22 @@ package huaweirocketmqtest
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
+	"time"
 
 	"offsetreset/shared/provider/huaweicloud/huaweicloudtest"
 )
 
 // Operation names, as recorded in Calls and used for faults.
 const (
-	OpShowConsumerListOrDetails = "ShowConsumerListOrDetails"
-	OpShowConsumerConnections   = "ShowConsumerConnections"
-	OpResetConsumeOffset        = "ResetConsumeOffset"
+	OpListInstanceConsumerGroups = "ListInstanceConsumerGroups"
+	OpShowConsumerListOrDetails  = "ShowConsumerListOrDetails"
+	OpShowConsumerConnections    = "ShowConsumerConnections"
+	OpResetConsumeOffset         = "ResetConsumeOffset"
 )
 
 // Queue is one queue of a topic on a broker: messages Min..Max−1, message o stored at
@@ -82,6 +92,7 @@ type RocketMQ struct {
 func Start(project, instance string) *RocketMQ {
 	dms := huaweicloudtest.NewDMS(project, instance)
 	m := &RocketMQ{DMS: dms, Model: huaweicloudtest.NewModel[Queue](&dms.Mu, func() *group { return &group{offsets: map[string]map[qkey]int64{}} })}
+	m.Route(OpListInstanceConsumerGroups, "GET /v2/{project_id}/instances/{instance_id}/groups", m.listGroups)
 	m.Route(OpShowConsumerListOrDetails, "GET /v2/{project_id}/instances/{instance_id}/groups/{group}/topics", m.consumerList)
 	m.Route(OpShowConsumerConnections, "GET /v2/rocketmq/{project_id}/instances/{instance_id}/groups/{group}/clients", m.connections)
 	m.Route(OpResetConsumeOffset, "POST /v2/{engine}/{project_id}/instances/{instance_id}/groups/{group}/reset-message-offset", m.reset)
@@ -150,6 +161,56 @@ func (m *RocketMQ) lookup(groupName, topic string) (*group, map[qkey]int64, *hua
 		return nil, nil, &rep
 	}
 	return g, offs, nil
+}
+
+// MaxGroups is the max ListInstanceConsumerGroups reports: how many groups the instance may hold.
+const MaxGroups = 4000
+
+// GroupsCreatedAt is the created_at (Unix ms) ListInstanceConsumerGroups reports for every group.
+var GroupsCreatedAt = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+
+func (m *RocketMQ) listGroups(r *http.Request, _ []byte) huaweicloudtest.Reply {
+	page, offset, limit, total, bad := m.GroupPage(r, 50, nil)
+	if bad != nil {
+		return *bad
+	}
+	type consumerGroup struct {
+		Enabled                bool     `json:"enabled"`
+		Broadcast              bool     `json:"broadcast"`
+		Brokers                []string `json:"brokers"`
+		Name                   string   `json:"name"`
+		GroupDesc              string   `json:"group_desc"`
+		RetryMaxTime           int32    `json:"retry_max_time"`
+		CreatedAt              int64    `json:"created_at"`
+		Permissions            []string `json:"permissions"`
+		ConsumeOrderly         bool     `json:"consume_orderly"`
+		GroupOnline            bool     `json:"group_online"`
+		TopicSubscriptionCount int64    `json:"topic_subscription_count"`
+	}
+	groups := make([]consumerGroup, len(page))
+	for i, name := range page {
+		g := m.Groups[name]
+		brokers := map[string]bool{}
+		for t := range g.offsets {
+			for _, q := range m.Topics[t] {
+				brokers[q.Broker] = true
+			}
+		}
+		names := slices.AppendSeq([]string{}, maps.Keys(brokers))
+		slices.Sort(names)
+		groups[i] = consumerGroup{Enabled: true, Broadcast: g.broadcast, Brokers: names, Name: name,
+			RetryMaxTime: 16, CreatedAt: GroupsCreatedAt, Permissions: []string{"sub"}, GroupOnline: len(g.clients) > 0,
+			TopicSubscriptionCount: int64(len(g.offsets))}
+	}
+	next, prev := -1, -1
+	if offset+limit < total {
+		next = offset + limit
+	}
+	if offset > 0 {
+		prev = max(0, offset-limit)
+	}
+	return huaweicloudtest.OK(map[string]any{"total": total, "groups": groups, "max": MaxGroups,
+		"remaining": max(0, MaxGroups-total), "next_offset": next, "previous_offset": prev})
 }
 
 func (m *RocketMQ) consumerList(r *http.Request, _ []byte) huaweicloudtest.Reply {

@@ -1,0 +1,70 @@
+package alikafkatest_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/alikafka"
+
+	"offsetreset/shared/provider/alikafka/alikafkatest"
+	"offsetreset/shared/provider/aliyun/aliyuntest"
+)
+
+// GetConsumerList through the SDK's generated client: pages in creation order with Total, the
+// default page size, and refusals of bad paging and of the filter it does not emulate.
+func TestConsumerList(t *testing.T) {
+	s := alikafkatest.Start()
+	defer s.Close()
+	s.AddKey(aliyuntest.Key{ID: "k", Secret: "s"})
+	in := s.Instance("alikafka_x", "cn-hangzhou")
+	for i := range 25 {
+		in.AddGroup(fmt.Sprintf("g%02d", 24-i))
+	}
+	c, err := alikafka.NewClientWithAccessKey("cn-hangzhou", "k", "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func(page, size, consumer string) *alikafka.GetConsumerListResponse {
+		t.Helper()
+		r := alikafka.CreateGetConsumerListRequest()
+		r.Scheme, r.Domain = requests.HTTP, strings.TrimPrefix(s.URL, "http://")
+		r.InstanceId, r.ConsumerId = "alikafka_x", consumer
+		r.CurrentPage, r.PageSize = requests.Integer(page), requests.Integer(size)
+		resp, err := c.GetConsumerList(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	ids := func(r *alikafka.GetConsumerListResponse) string {
+		var out []string
+		for _, vo := range r.ConsumerList.ConsumerVO {
+			if vo.InstanceId != "alikafka_x" || vo.RegionId != "cn-hangzhou" {
+				t.Errorf("entry %+v", vo)
+			}
+			out = append(out, vo.ConsumerId)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, c := range []struct {
+		page, size, want  string
+		current, pageSize int
+	}{
+		{"", "", "g24,g23,g22,g21,g20,g19,g18,g17,g16,g15", 1, 10},
+		{"3", "", "g04,g03,g02,g01,g00", 3, 10},
+		{"2", "20", "g04,g03,g02,g01,g00", 2, 20},
+		{"4", "10", "", 4, 10},
+	} {
+		r := list(c.page, c.size, "")
+		if !r.Success || r.Total != 25 || r.CurrentPage != c.current || r.PageSize != c.pageSize || ids(r) != c.want {
+			t.Errorf("page %q size %q: %+v %s", c.page, c.size, r, ids(r))
+		}
+	}
+	for _, bad := range [][3]string{{"0", "10", ""}, {"1", "101", ""}, {"1", "x", ""}, {"", "", "g01"}} {
+		if r := list(bad[0], bad[1], bad[2]); r.Success || r.Code != 400 || r.Message == "" {
+			t.Errorf("page %q size %q ConsumerId %q: %+v", bad[0], bad[1], bad[2], r)
+		}
+	}
+}
