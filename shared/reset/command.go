@@ -11,8 +11,11 @@ import (
 
 // Command is one reset request (SPEC §3): which group on which target moves where.
 type Command struct {
-	Target     string   `json:"target"`
-	Group      string   `json:"group"`
+	Target string `json:"target"`
+	Group  string `json:"group,omitempty"`
+	// Groups, instead of Group: names or globs (path.Match) expanded through the backend's group
+	// list; each group runs as its own command and answers its own result, in name order.
+	Groups     []string `json:"groups,omitempty"`
 	Topics     []string `json:"topics,omitempty"`
 	Partitions []int32  `json:"partitions,omitempty"`
 	To         string   `json:"to"`

@@ -50,7 +50,7 @@ type Result struct {
 	Skipped    *int64            `json:"skipped"`
 	// Undo is the one command that restores the before offsets, where the backend sets exact offsets.
 	Undo  *Command `json:"undo,omitempty"`
-	Error      string            `json:"error"`
+	Error string   `json:"error"`
 	// RefusedBy says who refused: "guard" (the backend's state, HTTP 409) or "policy" (HTTP 403).
 	RefusedBy string `json:"refusedBy,omitempty"`
 	// Members lists the active members when a group guard refused.

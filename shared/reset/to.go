@@ -18,10 +18,14 @@ const (
 	FormShift    Form = "shift"
 	FormTime     Form = "time"
 	FormAgo      Form = "ago"
+	// FormGroup: group:NAME, the committed offsets of another group (rpk --to-group).
+	FormGroup Form = "group"
+	// FormCurrent: no move; a dry run of it exports the committed offsets.
+	FormCurrent Form = "current"
 )
 
 // AllForms lists every form in the order the grammar documents them.
-var AllForms = []Form{FormLatest, FormEarliest, FormOffset, FormShift, FormTime, FormAgo}
+var AllForms = []Form{FormLatest, FormEarliest, FormOffset, FormShift, FormTime, FormAgo, FormGroup, FormCurrent}
 
 // To is a parsed `to` target. Only the fields of its Form are meaningful.
 type To struct {
@@ -34,7 +38,9 @@ type To struct {
 	Ago time.Duration
 	// Explicit: the command lists its offsets (Command.Offsets) instead of a to; Form is offset.
 	Explicit bool
-	raw      string
+	// Group is the source group of group:NAME.
+	Group string
+	raw   string
 }
 
 // String gives the target back in the grammar's own words.
@@ -74,17 +80,19 @@ const maxAgo = 3650 * 24 * time.Hour
 func ParseTo(s string) (To, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return To{}, fmt.Errorf("to is empty; use latest, earliest, offset:N, shift:+N, shift:-N, time:<RFC 3339 with zone or Unix ms> or ago:<duration such as 15m, 2h or 1d>")
+		return To{}, fmt.Errorf("to is empty; use latest, earliest, offset:N, shift:+N, shift:-N, time:<RFC 3339 with zone or Unix ms>, ago:<duration such as 15m, 2h or 1d>, group:NAME or current")
 	}
 	switch strings.ToLower(s) {
 	case "latest":
 		return To{Form: FormLatest, raw: "latest"}, nil
 	case "earliest":
 		return To{Form: FormEarliest, raw: "earliest"}, nil
+	case "current":
+		return To{Form: FormCurrent, raw: "current"}, nil
 	}
 	kind, arg, ok := strings.Cut(s, ":")
 	if !ok {
-		return To{}, fmt.Errorf("to %q is not a target; use latest, earliest, offset:N, shift:+N, shift:-N, time:T or ago:D", s)
+		return To{}, fmt.Errorf("to %q is not a target; use latest, earliest, offset:N, shift:+N, shift:-N, time:T, ago:D, group:NAME or current", s)
 	}
 	kind = strings.ToLower(strings.TrimSpace(kind))
 	arg = strings.TrimSpace(arg)
@@ -119,8 +127,16 @@ func ParseTo(s string) (To, error) {
 			return To{}, fmt.Errorf("to %q: %v", s, err)
 		}
 		return To{Form: FormAgo, Ago: d, raw: "ago:" + arg}, nil
+	case FormGroup:
+		if arg == "" {
+			return To{}, fmt.Errorf("to %q: name the group to copy from, such as group:billing", s)
+		}
+		if err := checkName("group", arg); err != nil {
+			return To{}, fmt.Errorf("to %q: %v", s, err)
+		}
+		return To{Form: FormGroup, Group: arg, raw: "group:" + arg}, nil
 	}
-	return To{}, fmt.Errorf("to %q: unknown form %q; use latest, earliest, offset:N, shift:±N, time:T or ago:D", s, kind)
+	return To{}, fmt.Errorf("to %q: unknown form %q; use latest, earliest, offset:N, shift:±N, time:T, ago:D, group:NAME or current", s, kind)
 }
 
 // ParseTime reads an RFC 3339 time that carries a zone, or Unix milliseconds. A time without a

@@ -41,9 +41,9 @@ func TestParseToForms(t *testing.T) {
 
 func TestParseToErrors(t *testing.T) {
 	cases := map[string]string{
-		"":                         "to is empty; use latest, earliest, offset:N, shift:+N, shift:-N, time:<RFC 3339 with zone or Unix ms> or ago:<duration such as 15m, 2h or 1d>",
-		"newest":                   `to "newest" is not a target; use latest, earliest, offset:N, shift:+N, shift:-N, time:T or ago:D`,
-		"teleport:5":               `to "teleport:5": unknown form "teleport"; use latest, earliest, offset:N, shift:±N, time:T or ago:D`,
+		"":                         "to is empty; use latest, earliest, offset:N, shift:+N, shift:-N, time:<RFC 3339 with zone or Unix ms>, ago:<duration such as 15m, 2h or 1d>, group:NAME or current",
+		"newest":                   `to "newest" is not a target; use latest, earliest, offset:N, shift:+N, shift:-N, time:T, ago:D, group:NAME or current`,
+		"teleport:5":               `to "teleport:5": unknown form "teleport"; use latest, earliest, offset:N, shift:±N, time:T, ago:D, group:NAME or current`,
 		"offset:abc":               `to "offset:abc": the offset must be a whole number such as offset:1200`,
 		"offset:-1":                `to "offset:-1": offsets are never negative; use earliest for the start of the log or shift:-N to move back`,
 		"shift:5":                  `to "shift:5": a shift needs a sign, such as shift:+500 (skip ahead) or shift:-500 (re-read)`,

@@ -107,7 +107,7 @@ func TestSlackPlanConfirmStatus(t *testing.T) {
 	}
 	// A mistake is answered in Slack (200), with the sentence.
 	a, m = f.slack(t, slackForm("U2147483697", "plan demo billing orders yesterday"), now)
-	if a.code != 200 || slackText(m) != "*to \"yesterday\" is not a target; use latest, earliest, offset:N, shift:+N, shift:-N, time:T or ago:D*" {
+	if a.code != 200 || slackText(m) != "*to \"yesterday\" is not a target; use latest, earliest, offset:N, shift:+N, shift:-N, time:T, ago:D, group:NAME or current*" {
 		t.Fatalf("%d %q", a.code, slackText(m))
 	}
 	_, m = f.slack(t, slackForm("U2147483697", "plan demo nosuchgroup latest"), now)

@@ -33,7 +33,7 @@ func TestParse(t *testing.T) {
 		"plan prod billing orders:x latest":          `"orders:x": partitions are numbers separated by commas, such as orders:0,2`,
 		"plan prod billing orders:-1 latest":         `"orders:-1": partitions are numbers separated by commas, such as orders:0,2`,
 		"plan prod billing :1 latest":                `":1" has no topic name; write topic or topic:0,2`,
-		"plan prod billing 2026-05-01":               `to "2026-05-01" is not a target; use latest, earliest, offset:N, shift:+N, shift:-N, time:T or ago:D`,
+		"plan prod billing 2026-05-01":               `to "2026-05-01" is not a target; use latest, earliest, offset:N, shift:+N, shift:-N, time:T, ago:D, group:NAME or current`,
 		"plan prod billing time:2026-05-01T02:00:00": `to "time:2026-05-01T02:00:00": the time "2026-05-01T02:00:00" has no zone; add one, e.g. 2026-05-01T02:00:00Z for UTC or 2026-05-01T02:00:00+08:00 for China Standard Time`,
 		"confirm":                      "confirm takes exactly one token: confirm <token> (copy it from the plan)",
 		"status demo":                  "status takes a target and a group: status <target> <group>",
