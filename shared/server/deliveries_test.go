@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"offsetreset/shared/config"
+	"offsetreset/shared/demo"
 	"offsetreset/shared/notify"
 	"offsetreset/shared/reset"
 	"offsetreset/shared/server"
@@ -157,14 +158,34 @@ func TestFCMarksEveryNotDoneOutcome(t *testing.T) {
 	}
 }
 
-// An FC retry of a shift on a backend without commit markers is refused: the first attempt may
-// have written it and nothing could tell.
+// An FC retry of a shift on a backend without commit markers (ApsaraMQ for Kafka's API) is
+// refused: the first attempt may have written it and nothing could tell. Kafka keeps markers, so
+// its retries run and converge; absolute targets are safe to re-apply anywhere.
 func TestRetryGuardWithoutMarkers(t *testing.T) {
-	f := newFixture(t)
-	inv := server.Invocation{Trigger: server.TriggerAPI, Principal: "fc:invoke", RequestID: "r9", Identity: "fc:r9", Retry: 1}
-	// Kafka keeps markers: a retry runs (and converges).
-	if res := f.svc.Run(context.Background(), inv, reset.Command{Target: "prod-kafka", Group: "billing", Topics: []string{"orders"}, To: "shift:+1"}, reset.Options{}); res.Status != reset.StatusApplied {
-		t.Fatalf("%s %s", res.Status, res.Error)
+	env, err := demo.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	svc, err := server.New(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Log = slog.New(slog.NewJSONHandler(&syncBuf{}, nil))
+	srv := httptest.NewServer(svc.Handler(server.FC))
+	defer srv.Close()
+	shift := `{"target":"ali-kafka-demo","group":"billing","topics":["orders"],"to":"shift:+1"}`
+	r, fcStatus := fcInvoke(t, srv.URL, "fc-ali-1", "1", shift)
+	res := decode(t, r.body)
+	if res.Status != reset.StatusRefused || fcStatus != "404" || res.Error != "this is platform retry 1 of request fc-ali-1, and shift:+1 on a alikafka target cannot be repeated safely: "+
+		"the first attempt may have written it and alikafka keeps no commit markers, so nothing changed now; read the offsets with a dry run and send a new command if needed" {
+		t.Fatalf("%s %s", fcStatus, r.body)
+	}
+	if r, _ := fcInvoke(t, srv.URL, "fc-ali-2", "1", `{"target":"ali-kafka-demo","group":"billing","topics":["orders"],"to":"latest","dryRun":true}`); decode(t, r.body).Status != reset.StatusPlanned {
+		t.Fatalf("%s", r.body)
+	}
+	if r, _ := fcInvoke(t, srv.URL, "fc-k-1", "1", `{"target":"demo","group":"billing","topics":["orders"],"to":"shift:+1"}`); decode(t, r.body).Status != reset.StatusApplied {
+		t.Fatalf("%s", r.body)
 	}
 }
 
