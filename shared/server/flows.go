@@ -3,9 +3,9 @@ package server
 import (
 	"context"
 	"fmt"
-	"time"
 	"strconv"
 	"strings"
+	"time"
 
 	"offsetreset/shared/config"
 	"offsetreset/shared/confirm"
