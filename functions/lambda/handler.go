@@ -141,7 +141,7 @@ func (h *handler) Invoke(ctx context.Context, event json.RawMessage) (json.RawMe
 	if err := server.RetryError(results); err != nil {
 		return nil, &ResetError{Msg: err.Error()}
 	}
-	return server.EncodeResults(results, many, false), nil
+	return server.EncodeResults(results, server.AnswerMany(many, cmds), false), nil
 }
 
 // httpEvent is a Function URL / API Gateway HTTP API request (payload format 2.0).

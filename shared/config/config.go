@@ -30,6 +30,8 @@ type File struct {
 	Policy  []PolicyRule      `yaml:"policy"`
 	Alerts  []AlertRule       `yaml:"alerts"`
 	Notify  []Notify          `yaml:"notify"`
+	// MaxGroups bounds how many groups one command's groups globs may expand to (default 50).
+	MaxGroups int `yaml:"maxGroups"`
 	// PolicySet is true when the file has a policy key at all (even an empty list), which
 	// replaces the defaults of SPEC §6.
 	PolicySet bool `yaml:"-"`
@@ -279,6 +281,9 @@ func (c *File) Check() error {
 		if a.MinLag < 0 || a.MaxSkip < 0 {
 			return fmt.Errorf("%s: minLag and maxSkip cannot be negative", where)
 		}
+	}
+	if c.MaxGroups < 0 || c.MaxGroups > 1000 {
+		return fmt.Errorf("maxGroups %d is out of range (1 to 1000; leave it out for the default 50)", c.MaxGroups)
 	}
 	for i, n := range c.Notify {
 		if !contains([]string{"slack", "dingtalk", "webhook"}, n.Kind) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 )
 
@@ -52,10 +53,13 @@ func (c Command) Validate() (To, error) {
 	if strings.TrimSpace(c.Target) == "" {
 		return To{}, errors.New("target is missing; name one of the configured targets")
 	}
-	if strings.TrimSpace(c.Group) == "" {
+	if len(c.Groups) > 0 {
+		if err := c.validateGroups(); err != nil {
+			return To{}, err
+		}
+	} else if strings.TrimSpace(c.Group) == "" {
 		return To{}, errors.New("group is empty; name the consumer group (Kafka) or group ID (RocketMQ) to move")
-	}
-	if err := checkName("group", c.Group); err != nil {
+	} else if err := checkName("group", c.Group); err != nil {
 		return To{}, err
 	}
 	if len(c.Topics) > MaxTopics {
@@ -99,6 +103,31 @@ func (c Command) Validate() (To, error) {
 		return c.validateOffsets()
 	}
 	return ParseTo(c.To)
+}
+
+// MaxGroupPatterns bounds the groups list of one command.
+const MaxGroupPatterns = 100
+
+// validateGroups checks a groups list: used instead of group, each a name or a path.Match glob.
+func (c Command) validateGroups() error {
+	if c.Group != "" {
+		return errors.New("the command has both group and groups; send group for one group or groups for names and globs")
+	}
+	if len(c.Groups) > MaxGroupPatterns {
+		return fmt.Errorf("groups lists %d patterns, more than the %d allowed", len(c.Groups), MaxGroupPatterns)
+	}
+	for _, g := range c.Groups {
+		if strings.TrimSpace(g) == "" {
+			return errors.New("groups contains an empty name; remove it or name the group")
+		}
+		if err := checkName("group", g); err != nil {
+			return err
+		}
+		if _, err := path.Match(g, ""); err != nil {
+			return fmt.Errorf("groups pattern %q is not a valid glob (%v); use * ? and [a-z] as in path.Match", g, err)
+		}
+	}
+	return nil
 }
 
 // validateOffsets checks an explicit offsets list: no to, topics or partitions beside it, every
@@ -224,7 +253,7 @@ func jsonError(err error) error {
 		return errors.New("the request body ends in the middle of the JSON; send the whole command")
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
 		f := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return fmt.Errorf("unknown field %s; the fields are target, group, topics, partitions, to, offsets, dryRun, reason and createGroup", f)
+		return fmt.Errorf("unknown field %s; the fields are target, group, groups, topics, partitions, to, offsets, dryRun, reason and createGroup", f)
 	}
 	return fmt.Errorf("the request body could not be read as a command: %v", err)
 }

@@ -2,10 +2,73 @@ package reset
 
 import (
 	"context"
-	"fmt"
+	"path"
 	"sort"
 	"strings"
 )
+
+// DefaultMaxGroups bounds how many groups one `groups` command may expand to.
+const DefaultMaxGroups = 50
+
+// Expand turns a command with groups (names or path.Match globs) into one command per matching
+// group, in name order, through the backend's group list. A pattern matching no group, or more
+// than maxGroups groups in all, is invalid; a command without groups is returned as is.
+func (p *Planner) Expand(ctx context.Context, cmd Command, maxGroups int) ([]Command, error) {
+	if len(cmd.Groups) == 0 {
+		return []Command{cmd}, nil
+	}
+	if _, err := cmd.Validate(); err != nil {
+		return nil, Invalid("%v", err)
+	}
+	if maxGroups <= 0 {
+		maxGroups = DefaultMaxGroups
+	}
+	prov, err := p.Targets.Provider(cmd.Target)
+	if err != nil {
+		return nil, err
+	}
+	gl, ok := prov.(GroupLister)
+	if !ok {
+		return nil, Invalid("%s targets cannot list their consumer groups, so groups cannot be expanded; name each group in its own command", prov.Kind())
+	}
+	all, err := gl.ListGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	matched := map[string]bool{}
+	for _, pat := range cmd.Groups {
+		n := 0
+		for _, g := range all {
+			if ok, _ := path.Match(pat, g); ok {
+				matched[g] = true
+				n++
+			}
+		}
+		if n == 0 {
+			hint := ""
+			if close := Closest(pat, all, 3); len(close) > 0 {
+				hint = "; did you mean " + strings.Join(close, " or ") + "?"
+			}
+			return nil, Invalid("groups pattern %q matches no group on target %s%s (groups there: %s)", pat, cmd.Target, hint, GroupNames(all, 5))
+		}
+	}
+	if len(matched) > maxGroups {
+		return nil, Invalid("groups %s match %d groups on target %s, more than maxGroups %d; narrow the patterns or raise maxGroups in the configuration",
+			strings.Join(cmd.Groups, ", "), len(matched), cmd.Target, maxGroups)
+	}
+	names := make([]string, 0, len(matched))
+	for g := range matched {
+		names = append(names, g)
+	}
+	sort.Strings(names)
+	out := make([]Command, len(names))
+	for i, g := range names {
+		c := cmd
+		c.Group, c.Groups = g, nil
+		out[i] = c
+	}
+	return out, nil
+}
 
 // didYouMean lists the existing groups closest to a group name that has no committed offsets
 // (" did you mean billing?"), from the backend's group list; "" when none is close or the
@@ -96,5 +159,5 @@ func GroupNames(groups []string, n int) string {
 	if len(groups) == 0 {
 		return "none"
 	}
-	return fmt.Sprint(strings.Join(FirstN(groups, n), ", "))
+	return strings.Join(FirstN(groups, n), ", ")
 }

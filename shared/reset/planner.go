@@ -74,6 +74,9 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 	if err != nil {
 		return res.fail(Invalid("%v", err))
 	}
+	if len(cmd.Groups) > 0 {
+		return res.fail(Invalid("groups %v must be expanded into one command per group first (Planner.Expand)", cmd.Groups))
+	}
 	res.To = to.String()
 	prov, err := p.Targets.Provider(cmd.Target)
 	if err != nil {
@@ -81,7 +84,13 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 	}
 	res.Provider = prov.Kind()
 	caps := prov.Capabilities()
-	if !caps.Supports(to.Form) {
+	switch {
+	case to.Form == FormCurrent: // moves nothing: every backend can show where it is
+	case to.Form == FormGroup && !caps.ExactOffsets:
+		return res.fail(Invalid("%s targets cannot copy another group's offsets: the backend does not set exact offsets per partition (%s)", prov.Kind(), caps.Describe))
+	case to.Form == FormGroup && to.Group == cmd.Group:
+		return res.fail(Invalid("to group:%s names the group being moved; name the group to copy offsets from", to.Group))
+	case !caps.Supports(to.Form) && to.Form != FormGroup:
 		return res.fail(Invalid("%s targets cannot be reset to %s: %s", prov.Kind(), to.Form, caps.Describe))
 	}
 	if (len(cmd.Partitions) > 0 || to.Explicit) && !caps.Partitions {
@@ -109,11 +118,26 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 			pinned[TopicPartition{o.Topic, o.Partition}] = o.Offset
 		}
 	}
+	var source map[TopicPartition]int64
+	if to.Form == FormGroup {
+		source, err = p.sourceOffsets(ctx, prov, to.Group, q.Topics)
+		if err != nil {
+			return res.fail(err)
+		}
+		if len(q.Topics) == 0 {
+			q.Topics = topicsOf(source) // clone: the partitions the source group has committed
+			if len(q.Topics) == 0 {
+				return res.fail(Invalid("group %s has no committed offsets on target %s to copy%s", to.Group, cmd.Target, p.didYouMean(ctx, prov, to.Group)))
+			}
+		}
+	}
 	snap, err := prov.Snapshot(ctx, q)
 	if err != nil {
 		return res.fail(err)
 	}
-	if err := checkGuard(prov.Kind(), cmd.Group, caps.Guard, snap); err != nil {
+	if to.Form == FormCurrent {
+		res.State, res.Members = snap.State, snap.Members
+	} else if err := checkGuard(prov.Kind(), cmd.Group, caps.Guard, snap); err != nil {
 		return res.fail(err)
 	}
 	rows, err := selectRows(cmd, snap)
@@ -173,7 +197,7 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 			// before it found, so the result and undo describe the invocation's whole move.
 			base.Committed, pr.Before = m.Before, m.Before
 		}
-		target, wasClamped, rowErr := resolve(to, base, pinned, byTime)
+		target, wasClamped, rowErr := resolve(to, base, pinned, byTime, source)
 		if rowErr != nil {
 			inputErrs++
 			pr.Status, pr.Error = StatusError, rowErr.Error()
@@ -229,7 +253,7 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 	if errored > 0 {
 		res.Error = fmt.Sprintf("%d of %d partitions cannot be moved: %s", errored, len(res.Partitions), firstRowError(res.Partitions))
 	}
-	if caps.ExactOffsets && noneCommitted(rows) {
+	if caps.ExactOffsets && to.Form != FormCurrent && noneCommitted(rows) {
 		msg := fmt.Sprintf("group %s has no committed offset on any selected partition of target %s%s", cmd.Group, cmd.Target, p.didYouMean(ctx, prov, cmd.Group))
 		switch {
 		case cmd.CreateGroup:
@@ -257,6 +281,38 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 		}
 	}
 	return p.apply(ctx, prov, caps, cmd, to, millis, q, targets, metas, marked, opts, res)
+}
+
+// sourceOffsets reads the committed offsets of the group a group:NAME target copies.
+func (p *Planner) sourceOffsets(ctx context.Context, prov Provider, group string, topics []string) (map[TopicPartition]int64, error) {
+	q := Query{Group: group, Topics: topics}
+	if cr, ok := prov.(CommittedReader); ok {
+		return cr.Committed(ctx, q)
+	}
+	snap, err := prov.Snapshot(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := map[TopicPartition]int64{}
+	for _, st := range snap.Rows {
+		if st.Committed != nil {
+			out[TopicPartition{st.Topic, st.Partition}] = *st.Committed
+		}
+	}
+	return out, nil
+}
+
+func topicsOf(m map[TopicPartition]int64) []string {
+	seen := map[string]bool{}
+	var out []string
+	for tp := range m {
+		if !seen[tp.Topic] {
+			seen[tp.Topic] = true
+			out = append(out, tp.Topic)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // noneCommitted reports whether no row has a committed offset: applying would create the group.
@@ -585,7 +641,7 @@ func checkGuard(kind, group string, g Guard, snap *Snapshot) error {
 
 // resolve turns `to` into an absolute target for one row, clamped into [start, end].
 // A nil target means the backend resolves it itself.
-func resolve(to To, st PartitionState, pinned map[TopicPartition]int64, byTime map[TopicPartition]int64) (*int64, bool, error) {
+func resolve(to To, st PartitionState, pinned, byTime, source map[TopicPartition]int64) (*int64, bool, error) {
 	tp := TopicPartition{st.Topic, st.Partition}
 	if pinned != nil {
 		v, ok := pinned[tp]
@@ -617,6 +673,17 @@ func resolve(to To, st PartitionState, pinned map[TopicPartition]int64, byTime m
 			return clampOpt(v, st)
 		}
 		return nil, false, nil
+	case FormGroup:
+		v, ok := source[tp]
+		if !ok {
+			return nil, false, fmt.Errorf("group %s has no committed offset on %s/%d to copy; this partition is not written", to.Group, st.Topic, st.Partition)
+		}
+		if st.Start == nil || st.End == nil {
+			return nil, false, fmt.Errorf("the log bounds of %s/%d are unknown, so the copied offset cannot be clamped safely", st.Topic, st.Partition)
+		}
+		return clampOpt(v, st)
+	case FormCurrent:
+		return st.Committed, false, nil
 	}
 	return nil, false, fmt.Errorf("unsupported target %s", to)
 }

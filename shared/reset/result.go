@@ -53,8 +53,10 @@ type Result struct {
 	Error string   `json:"error"`
 	// RefusedBy says who refused: "guard" (the backend's state, HTTP 409) or "policy" (HTTP 403).
 	RefusedBy string `json:"refusedBy,omitempty"`
-	// Members lists the active members when a group guard refused.
+	// Members lists the active members when a group guard refused, or for to "current".
 	Members []Member `json:"members,omitempty"`
+	// State is the group's state as the backend words it (Kafka: Empty, Stable, …), for to "current".
+	State string `json:"state,omitempty"`
 	// Notes are facts worth knowing that are not errors (e.g. why undo is missing).
 	Notes []string `json:"notes,omitempty"`
 	// At is the resolved instant in Unix ms for time: and ago: targets.

@@ -94,7 +94,7 @@ func TestDecodeCommands(t *testing.T) {
 		`[1]`:                          notObject,
 		`{"target":`:                   "the request body ends in the middle of the JSON; send the whole command",
 		`{"target":"t",}`:              "the request body is not valid JSON (at byte 15: invalid character '}' looking for beginning of object key string); fix the JSON and resend",
-		`{"dry_run":true}`:             `unknown field "dry_run"; the fields are target, group, topics, partitions, to, offsets, dryRun, reason and createGroup`,
+		`{"dry_run":true}`:             `unknown field "dry_run"; the fields are target, group, groups, topics, partitions, to, offsets, dryRun, reason and createGroup`,
 		`{"partitions":"0"}`:           `field "partitions" has the wrong type (string, expected []int32)`,
 		`{"to":"latest"} {}`:           "the request body has data after the JSON value; send exactly one object or array",
 		`[]`:                           "the command array is empty; send at least one command",

@@ -122,7 +122,7 @@ func (s *Service) serveInvoke(p Platform, w http.ResponseWriter, r *http.Request
 		s.answer(w, r, p, many, []*reset.Result{reset.ErrorResult(reset.Command{}, reset.Invalid("%v", err))}, true)
 		return
 	}
-	s.answer(w, r, p, many, s.RunAll(r.Context(), inv, cmds), true)
+	s.answer(w, r, p, AnswerMany(many, cmds), s.RunAll(r.Context(), inv, cmds), true)
 }
 
 // serveAPI is POST /v1/reset: the JSON API, authenticated with OFFSETRESET_API_TOKEN.
@@ -149,7 +149,7 @@ func (s *Service) serveAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		inv.Identity = "api:" + k
 	}
-	s.answer(w, r, Local, many, s.RunAll(r.Context(), inv, cmds), false)
+	s.answer(w, r, Local, AnswerMany(many, cmds), s.RunAll(r.Context(), inv, cmds), false)
 }
 
 // fromLoopback reports whether the request came from this machine (the local server's /invoke

@@ -223,14 +223,40 @@ func (s *Service) notify(ctx context.Context, inv Invocation, res *reset.Result)
 }
 
 // RunAll runs commands in order; a command array is not a transaction, each has its own result.
+// A command with groups expands into one command per matching group (Planner.Expand), each run
+// on its own — policy, guard, plan, audit, undo — with its result in the group's place.
 func (s *Service) RunAll(ctx context.Context, inv Invocation, cmds []reset.Command) []*reset.Result {
-	out := make([]*reset.Result, len(cmds))
+	var out []*reset.Result
 	for i, c := range cmds {
 		ci := inv
 		if inv.Identity != "" && len(cmds) > 1 {
 			ci.Identity = fmt.Sprintf("%s#%d", inv.Identity, i)
 		}
-		out[i] = s.Run(ctx, ci, c, reset.Options{})
+		expanded, err := s.Planner.Expand(ctx, c, s.Config.MaxGroups)
+		if err != nil {
+			res := reset.ErrorResult(c, err)
+			s.audit(ci, c, res)
+			out = append(out, res)
+			continue
+		}
+		for _, e := range expanded {
+			ce := ci
+			if len(c.Groups) > 0 && ce.Identity != "" {
+				ce.Identity += "/" + e.Group
+			}
+			out = append(out, s.Run(ctx, ce, e, reset.Options{}))
+		}
 	}
 	return out
+}
+
+// AnswerMany reports whether an answer is an array: the request was one, or a command had groups
+// (one result per group).
+func AnswerMany(many bool, cmds []reset.Command) bool {
+	for _, c := range cmds {
+		if len(c.Groups) > 0 {
+			return true
+		}
+	}
+	return many
 }
