@@ -90,6 +90,8 @@ type AlertRule struct {
 	Match   map[string]string `yaml:"match"`
 	Target  string            `yaml:"target"`
 	Group   string            `yaml:"group"`
+	// Groups, instead of group: names or globs expanded through the backend's group list.
+	Groups []string `yaml:"groups"`
 	Topics  []string          `yaml:"topics"`
 	To      string            `yaml:"to"`
 	MinLag  int64             `yaml:"minLag"`
@@ -131,7 +133,7 @@ type Notify struct {
 }
 
 // Trigger kinds of the policy.
-var TriggerKinds = []string{"api", "schedule", "alert", "chat"}
+var TriggerKinds = []string{"api", "schedule", "alert", "chat", "cli"}
 
 // AlertSources are the alert webhook and event sources.
 var AlertSources = []string{"alertmanager", "grafana", "cloudmonitor", "cloudeye", "cloudwatch"}
@@ -273,6 +275,14 @@ func (c *File) Check() error {
 			d, err := time.ParseDuration(a.SameDelivery)
 			if err != nil || d <= 0 || d > MaxSameDelivery {
 				return fmt.Errorf("%s: sameDelivery %q is not a duration between 1s and 24h (e.g. 30m)", where, a.SameDelivery)
+			}
+		}
+		if a.Group != "" && len(a.Groups) > 0 {
+			return fmt.Errorf("%s: set group or groups, not both", where)
+		}
+		for _, g := range a.Groups {
+			if _, err := path.Match(g, ""); err != nil {
+				return fmt.Errorf("%s: bad glob %q in groups", where, g)
 			}
 		}
 		if len(a.Match) == 0 {

@@ -14,7 +14,7 @@ func TestParseErrors(t *testing.T) {
 		"targts:\n  a: {provider: kafka}":                                                                                 `line 1: unknown key "targts" at the top level; check its spelling against the configuration reference`,
 		"targets:\n  'a b': {provider: kafka}":                                                                            "targets.a b: a target name uses letters, digits, '.', '_' and '-' (at most 64)",
 		"targets:\n  a: {provider: alikafka, qps: -1}":                                                                    "targets.a: qps -1 is out of range (0 < qps ≤ 1000; leave it out for the default 10)",
-		"targets:\n  a: {provider: kafka}\npolicy:\n  - {name: x, triggers: [webhook]}":                                   `policy "x": unknown trigger "webhook"; use api, schedule, alert, chat`,
+		"targets:\n  a: {provider: kafka}\npolicy:\n  - {name: x, triggers: [webhook]}":                                   `policy "x": unknown trigger "webhook"; use api, schedule, alert, chat, cli`,
 		"targets:\n  a: {provider: kafka}\npolicy:\n  - {name: x, triggers: [chat], to: [newest]}":                        `policy "x": unknown to form "newest"; use latest, earliest, offset, shift, time, ago`,
 		"targets:\n  a: {provider: kafka}\nalerts:\n  - {name: r, source: nagios, target: a, to: latest, match: {a: b}}":  `alert rule "r": source "nagios" is not one of alertmanager, grafana, cloudmonitor, cloudeye, cloudwatch`,
 		"targets:\n  a: {provider: kafka}\nalerts:\n  - {name: r, source: grafana, target: b, to: latest, match: {a: b}}": `alert rule "r": target "b" is not configured; configured targets: a`,

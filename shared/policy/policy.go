@@ -1,6 +1,7 @@
 // Package policy decides which trigger may do what to which group (SPEC §6). A trigger kind that
 // no rule names keeps its default: api and schedule allowed (the platform's IAM already
-// authenticated them), alert and chat denied. Once a rule names a kind, only rules allow it.
+// authenticated them), cli allowed (the operator's own credentials reach the backend), alert and
+// chat denied. Once a rule names a kind, only rules allow it.
 package policy
 
 import (
@@ -15,7 +16,7 @@ import (
 
 // Request is what the policy judges.
 type Request struct {
-	Trigger   string // api | schedule | alert | chat
+	Trigger   string // api | schedule | alert | chat | cli
 	Principal string // chat: "slack:U…" / "dingtalk:…"
 	Channel   string // chat: "slack:C…" / "dingtalk:cid…"
 	Command   reset.Command
@@ -37,7 +38,7 @@ func Check(rules []config.PolicyRule, req Request) error {
 		}
 	}
 	if len(named) == 0 {
-		if req.Trigger == "api" || req.Trigger == "schedule" {
+		if req.Trigger == "api" || req.Trigger == "schedule" || req.Trigger == "cli" {
 			return nil
 		}
 		return reset.PolicyRefused("no policy rule allows %s triggers; add a rule with triggers: [%s] naming the targets and groups it may move", req.Trigger, req.Trigger)

@@ -211,7 +211,9 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 		pr.After = target
 		pr.Skipped = skippedOf(to, pr)
 		pr.Status = StatusPlanned
-		if target != nil && st.Committed != nil && *target == *st.Committed {
+		if to.Form == FormCurrent {
+			pr.Status, pr.Skipped = StatusUnchanged, Int64(0)
+		} else if target != nil && st.Committed != nil && *target == *st.Committed {
 			pr.Status = StatusUnchanged
 			if m := marked[i]; m != nil {
 				if earlier == 0 || m.At < earliest {

@@ -94,13 +94,27 @@ func (s *Service) HandleAlerts(ctx context.Context, requestID, source string, al
 		if a.Key != "" {
 			inv.Identity, inv.SameWithin = "alert:"+a.Source+":"+rule.Name+":"+a.Key, rule.SameDeliveryWindow()
 		}
-		o.Outcome = OutcomeActed
-		o.Result = s.RunAlert(ctx, inv, rule, cmd)
-		if o.Result.Duplicate != "" && !wroteAny(o.Result) {
-			o.Outcome = OutcomeDuplicate
-			o.Reason = fmt.Sprintf("this notification was %s by an earlier delivery (webhook retry or HA peer); nothing changed", o.Result.Duplicate)
+		cmds, err := s.Planner.Expand(ctx, cmd, s.Config.MaxGroups)
+		if err != nil {
+			o.Outcome = OutcomeInvalid
+			o.Reason = err.Error() + "; nothing changed"
+			rep.Alerts = append(rep.Alerts, o)
+			continue
 		}
-		rep.Alerts = append(rep.Alerts, o)
+		// One outcome per group a rule's groups glob matched, each acting (or not) on its own.
+		for _, c := range cmds {
+			oc, ic := o, inv
+			if len(cmd.Groups) > 0 && ic.Identity != "" {
+				ic.Identity += "/" + c.Group
+			}
+			oc.Outcome = OutcomeActed
+			oc.Result = s.RunAlert(ctx, ic, rule, c)
+			if oc.Result.Duplicate != "" && !wroteAny(oc.Result) {
+				oc.Outcome = OutcomeDuplicate
+				oc.Reason = fmt.Sprintf("this notification was %s by an earlier delivery (webhook retry or HA peer); nothing changed", oc.Result.Duplicate)
+			}
+			rep.Alerts = append(rep.Alerts, oc)
+		}
 	}
 	return rep
 }

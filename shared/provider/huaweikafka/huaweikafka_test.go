@@ -129,6 +129,10 @@ func TestLatestAllTopicsEngineRoute(t *testing.T) {
 			t.Errorf("undo %s lacks %s", undo, want)
 		}
 	}
+	// The undo is one command with explicit offsets; running it puts every partition back.
+	resettest.WantStatus(t, e.Run(*res.Undo), reset.StatusApplied)
+	e.wantCommitted(t, "billing", "orders", 100, 200, 300)
+	e.wantCommitted(t, "billing", "payments", 150, 200)
 }
 
 func TestManagementRoute(t *testing.T) {

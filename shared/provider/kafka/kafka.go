@@ -250,8 +250,8 @@ func (p *Provider) Committed(ctx context.Context, q reset.Query) (map[reset.Topi
 		return nil, err
 	}
 	fetched, err := adm.FetchOffsets(ctx, q.Group)
-	if err != nil {
-		return nil, p.wireErr("read back the committed offsets of "+q.Group, err)
+	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
+		return nil, p.wireErr("read the committed offsets of "+q.Group, err)
 	}
 	out := map[reset.TopicPartition]int64{}
 	fetched.Each(func(o kadm.OffsetResponse) {

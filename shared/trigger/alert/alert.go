@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"offsetreset/shared/config"
 	"offsetreset/shared/reset"
@@ -26,11 +27,23 @@ type Alert struct {
 	State string `json:"state"`
 	// Labels are the labels or metric dimensions; the consumer group and topic come from here.
 	Labels map[string]string `json:"labels,omitempty"`
+	// Common are labels every alert of one webhook shares (Alertmanager's commonLabels): one map,
+	// shared by the alerts of the webhook and never copied into each, so a webhook's cost stays
+	// linear in its size. A key in Labels wins over the same key here. Read labels through Label,
+	// Lookup, Group, Topic and Describe, which see both. Treat it as read-only.
+	Common map[string]string `json:"common,omitempty"`
 	// Fields are other facts of the alert a rule may match on (metricName, namespace, the
 	// CloudMonitor application groupId, …). They never name the consumer group.
 	Fields map[string]string `json:"fields,omitempty"`
 	// ID identifies the alert at its source (fingerprint, transId, message id), for the audit.
 	ID string `json:"id,omitempty"`
+	// Key is the identity of one notification, the same across webhook retries and Alertmanager HA peers.
+	//
+	// It is unique within its Source, at most MaxKeyLen bytes (see BoundKey), and "" only when
+	// the source sent none of the fields it is made of; each decoder's doc says which. A
+	// still-firing alert notified again (Alertmanager's repeat_interval) keeps its Key: which
+	// repeats count as the same delivery is the caller's window, not the Key's.
+	Key string `json:"key,omitempty"`
 }
 
 // nameKeys are the match keys that mean the alert's name when no label of that name exists.
@@ -60,7 +73,7 @@ func normalize(k string) string {
 // Lookup finds a match key: a label or dimension first, then a field, then the alert's name for
 // the usual name keys; keys are compared exactly, then case-insensitively.
 func (a Alert) Lookup(key string) (string, bool) {
-	if v, ok := a.Labels[key]; ok {
+	if v, ok := a.Label(key); ok {
 		return v, true
 	}
 	if v, ok := a.Fields[key]; ok {
@@ -71,11 +84,19 @@ func (a Alert) Lookup(key string) (string, bool) {
 			return a.Name, true
 		}
 	}
-	for _, m := range []map[string]string{a.Labels, a.Fields} {
-		for k, v := range m {
-			if strings.EqualFold(k, key) {
-				return v, true
-			}
+	for k, v := range a.Labels {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	for k, v := range a.Common {
+		if _, shadowed := a.Labels[k]; !shadowed && strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	for k, v := range a.Fields {
+		if strings.EqualFold(k, key) {
+			return v, true
 		}
 	}
 	for _, n := range nameKeys {
@@ -86,21 +107,79 @@ func (a Alert) Lookup(key string) (string, bool) {
 	return "", false
 }
 
-// label finds the first label whose normalized name is one of keys.
-func (a Alert) label(keys []string) string {
-	names := make([]string, 0, len(a.Labels))
-	for k := range a.Labels {
-		names = append(names, k)
+// Label is the value of one label: from Labels, else from Common.
+func (a Alert) Label(key string) (string, bool) {
+	if v, ok := a.Labels[key]; ok {
+		return v, true
 	}
-	sort.Strings(names)
-	for _, want := range keys {
-		for _, k := range names {
-			if normalize(k) == want && strings.TrimSpace(a.Labels[k]) != "" {
-				return strings.TrimSpace(a.Labels[k])
-			}
+	v, ok := a.Common[key]
+	return v, ok
+}
+
+// eachLabel calls f for every label the alert has (Labels, then the keys of Common that Labels
+// does not have), in no particular order.
+func (a Alert) eachLabel(f func(k, v string)) {
+	for k, v := range a.Labels {
+		f(k, v)
+	}
+	for k, v := range a.Common {
+		if _, shadowed := a.Labels[k]; !shadowed {
+			f(k, v)
 		}
 	}
-	return ""
+}
+
+// NumLabels is how many labels the alert has, Labels and Common together.
+func (a Alert) NumLabels() int {
+	n := len(a.Labels)
+	for k := range a.Common {
+		if _, shadowed := a.Labels[k]; !shadowed {
+			n++
+		}
+	}
+	return n
+}
+
+// normalizedIs reports whether normalize(k) == want (want is already normalized), without
+// allocating for ASCII names.
+func normalizedIs(k, want string) bool {
+	i := 0
+	for j := 0; j < len(k); j++ {
+		c := k[j]
+		switch {
+		case c == ' ' || c == '_' || c == '-':
+			continue
+		case c >= 0x80:
+			return normalize(k) == want
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if i >= len(want) || want[i] != c {
+			return false
+		}
+		i++
+	}
+	return i == len(want)
+}
+
+// label finds the label whose normalized name comes first in keys (the smallest name among
+// equals) and whose value is not blank. It looks at each label once: no sorting, no copies.
+func (a Alert) label(keys []string) string {
+	best, bestName, bestValue := len(keys), "", ""
+	a.eachLabel(func(k, v string) {
+		if strings.TrimSpace(v) == "" {
+			return
+		}
+		for i, want := range keys {
+			if normalizedIs(k, want) {
+				if i < best || (i == best && k < bestName) {
+					best, bestName, bestValue = i, k, v
+				}
+				return
+			}
+		}
+	})
+	return strings.TrimSpace(bestValue)
 }
 
 // Group is the consumer group named by the alert's labels or dimensions, or "".
@@ -137,8 +216,8 @@ func Find(rules []config.AlertRule, a Alert) (config.AlertRule, bool) {
 // Command builds the reset command a matched rule makes of an alert. The group and topic come
 // from the rule when it sets them, otherwise from the alert's labels or dimensions.
 func Command(rule config.AlertRule, a Alert) (reset.Command, error) {
-	cmd := reset.Command{Target: rule.Target, Group: rule.Group, Topics: append([]string(nil), rule.Topics...), To: rule.To}
-	if cmd.Group == "" {
+	cmd := reset.Command{Target: rule.Target, Group: rule.Group, Groups: append([]string(nil), rule.Groups...), Topics: append([]string(nil), rule.Topics...), To: rule.To}
+	if cmd.Group == "" && len(cmd.Groups) == 0 {
 		cmd.Group = a.Group()
 	}
 	if cmd.Group == "" {
@@ -160,20 +239,73 @@ func Command(rule config.AlertRule, a Alert) (reset.Command, error) {
 	return cmd, nil
 }
 
-// Describe is a short text of the alert's labels for answers: k=v sorted, at most n pairs.
+// Describe is a short text of the alert's labels for answers: k=v sorted, at most n pairs, each
+// name and value cut at 64 bytes. It keeps only the n smallest names while it looks, so its cost
+// is labels × n, not a sort of all.
 func (a Alert) Describe(n int) string {
-	keys := make([]string, 0, len(a.Labels))
-	for k := range a.Labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for i, k := range keys {
-		if i == n {
-			parts = append(parts, fmt.Sprintf("and %d more", len(keys)-n))
-			break
+	n = max(n, 0)
+	smallest := make([]string, 0, n+1)
+	total := 0
+	a.eachLabel(func(k, _ string) {
+		total++
+		if len(smallest) == n && (n == 0 || k > smallest[n-1]) {
+			return
 		}
-		parts = append(parts, k+"="+a.Labels[k])
+		i := sort.SearchStrings(smallest, k)
+		smallest = append(smallest, "")
+		copy(smallest[i+1:], smallest[i:])
+		smallest[i] = k
+		if len(smallest) > n {
+			smallest = smallest[:n]
+		}
+	})
+	parts := make([]string, 0, len(smallest)+1)
+	for _, k := range smallest {
+		v, _ := a.Label(k)
+		parts = append(parts, cut(k, 64)+"="+cut(v, 64))
+	}
+	if total > n {
+		parts = append(parts, fmt.Sprintf("and %d more", total-n))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// cut shortens s to at most n bytes (and "…"), on a rune boundary.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// Limit splits the alerts of one webhook so that it acts on at most max of them. kept holds every
+// alert that is not firing (it acts on nothing and costs nothing) and the first max firing
+// alerts, in their order; dropped holds the firing alerts after those, in order, for the caller
+// to answer ignored with LimitReason(max) without running any rule for them. max <= 0 means no
+// limit. Neither slice aliases alerts.
+func Limit(alerts []Alert, max int) (kept, dropped []Alert) {
+	if max <= 0 {
+		return append([]Alert(nil), alerts...), nil
+	}
+	kept = make([]Alert, 0, min(len(alerts), max))
+	firing := 0
+	for _, a := range alerts {
+		if a.Firing {
+			firing++
+			if firing > max {
+				dropped = append(dropped, a)
+				continue
+			}
+		}
+		kept = append(kept, a)
+	}
+	return kept, dropped
+}
+
+// LimitReason is the reason to answer for an alert Limit dropped.
+func LimitReason(max int) string {
+	return fmt.Sprintf("the webhook carries more than %d firing alerts, the most one webhook acts on; this alert was not acted on and nothing changed for it (send fewer alerts per notification, e.g. with the receiver's max_alerts, or raise the limit)", max)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"offsetreset/shared/reset"
+	"offsetreset/shared/trigger/alert/hostile"
 )
 
 func TestParse(t *testing.T) {
@@ -162,6 +163,10 @@ func TestStatusAndErrors(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"plan demo billing orders latest", "plan demo analytics-web clickstream:0,1 latest", "confirm x.y", "status demo billing", "apply a b c:1,2 shift:+5"} {
 		f.Add(s)
+	}
+	for _, s := range hostile.Chat {
+		f.Add(string(s.Build(MaxText)))
+		f.Add(string(s.Build(MaxText + 64)))
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := Parse(s)

@@ -2,6 +2,8 @@ package cloudeye
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -30,36 +32,80 @@ func norm(k string) string {
 	return b.String()
 }
 
-// Alarm reads the alarm of a notification message. ok is false when the message names no alarm.
+// MaxFields bounds the fields of one alarm message (JSON members and array elements at any
+// depth, "key: value" lines, dimension pairs): a Cloud Eye message template has tens. A bigger
+// message is refused before it is decoded, so reading one costs time and memory linear in it.
+const MaxFields = 256
+
+// ErrNoAlarm is ParseAlarm's answer for a message that names no alarm.
+var ErrNoAlarm = errors.New("the SMN message names no alarm (no alarm_name in its message); use a Cloud Eye message template that includes the alarm name and status")
+
+// errTooBig is the answer for a message with more than MaxFields fields.
+func errTooBig(what string) error {
+	return fmt.Errorf("the SMN message has more than %d %s; a Cloud Eye message template has tens: check the template of the SMN topic", MaxFields, what)
+}
+
+// Alarm reads the alarm of a notification message. ok is false when the message names no alarm
+// or is too big to read (ParseAlarm says which).
 func Alarm(m Message) (a alert.Alert, ok bool) {
+	a, err := ParseAlarm(m)
+	return a, err == nil
+}
+
+// ParseAlarm reads the alarm of a notification message: ErrNoAlarm when it names none, an error
+// saying so when it has more than MaxFields fields.
+//
+// The alarm's Key is the SMN message_id: SMN keeps it across its delivery retries, and a new
+// notification of the same alarm gets a new one.
+func ParseAlarm(m Message) (a alert.Alert, err error) {
 	flat := map[string]string{}
 	var dims map[string]string
 	var obj map[string]any
-	if err := json.Unmarshal([]byte(strings.TrimSpace(m.Message)), &obj); err == nil {
+	msg := strings.TrimSpace(m.Message)
+	isJSON := false
+	if strings.HasPrefix(msg, "{") {
+		if alert.CountEntries(msg) > MaxFields {
+			return alert.Alert{}, errTooBig("JSON fields")
+		}
+		isJSON = json.Unmarshal([]byte(msg), &obj) == nil
+	}
+	if isJSON {
 		flatten("", obj, flat)
 		for k, v := range obj {
 			if in(norm(k), dimKeys) {
-				dims = dimensions(v)
+				if dims, err = dimensions(v); err != nil {
+					return alert.Alert{}, err
+				}
 			}
 			if mm, isMap := v.(map[string]any); isMap && norm(k) == "metric" {
 				for k2, v2 := range mm {
 					if in(norm(k2), dimKeys) {
-						dims = dimensions(v2)
+						if dims, err = dimensions(v2); err != nil {
+							return alert.Alert{}, err
+						}
 					}
 				}
 			}
 		}
 	} else {
-		for _, line := range strings.FieldsFunc(m.Message, func(r rune) bool { return r == '\n' || r == ';' || r == '；' }) {
+		lines := 0
+		for rest := m.Message; rest != ""; {
+			var line string
+			line, rest = cutLine(rest)
 			k, v, found := cutAny(line, ":", "：", "=")
 			if !found {
 				continue
+			}
+			if lines++; lines > MaxFields {
+				return alert.Alert{}, errTooBig("lines")
 			}
 			flat[strings.TrimSpace(k)] = strings.TrimSpace(v)
 		}
 		for k, v := range flat {
 			if in(norm(k), dimKeys) {
-				dims = dimensions(v)
+				if dims, err = dimensions(v); err != nil {
+					return alert.Alert{}, err
+				}
 			}
 		}
 	}
@@ -95,14 +141,25 @@ func Alarm(m Message) (a alert.Alert, ok bool) {
 	}
 	fields["topic_urn"] = m.TopicURN
 	if a.Name == "" {
-		return alert.Alert{}, false
+		return alert.Alert{}, ErrNoAlarm
 	}
 	a.Source = "cloudeye"
 	a.Firing = in(strings.ToLower(strings.TrimSpace(a.State)), firingVals)
 	a.Labels = labels
 	a.Fields = fields
 	a.ID = m.MessageID
-	return a, true
+	a.Key = alert.BoundKey(m.MessageID)
+	return a, nil
+}
+
+// cutLine cuts the first line of a text message: lines end at '\n', ';' or '；'.
+func cutLine(s string) (line, rest string) {
+	for i, r := range s {
+		if r == '\n' || r == ';' || r == '；' {
+			return s[:i], s[i+len(string(r)):]
+		}
+	}
+	return s, ""
 }
 
 func in(s string, list []string) bool {
@@ -150,8 +207,8 @@ func flatten(prefix string, obj map[string]any, out map[string]string) {
 }
 
 // dimensions reads dimensions as a JSON object, a list of {name, value}, or text
-// "name:value,name2:value2" / "name=value, …".
-func dimensions(v any) map[string]string {
+// "name:value,name2:value2" / "name=value, …" (at most MaxFields pairs).
+func dimensions(v any) (map[string]string, error) {
 	out := map[string]string{}
 	switch t := v.(type) {
 	case map[string]any:
@@ -180,6 +237,9 @@ func dimensions(v any) map[string]string {
 		}
 	case string:
 		s := strings.Trim(strings.TrimSpace(t), "{}[]")
+		if strings.Count(s, ",")+strings.Count(s, "，") >= MaxFields {
+			return nil, errTooBig("dimensions")
+		}
 		for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '，' }) {
 			k, val, ok := cutAny(part, "=", ":", "：")
 			if ok && strings.TrimSpace(k) != "" {
@@ -187,5 +247,5 @@ func dimensions(v any) map[string]string {
 			}
 		}
 	}
-	return out
+	return out, nil
 }

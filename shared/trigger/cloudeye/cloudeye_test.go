@@ -13,11 +13,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
-	"offsetreset/events"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"offsetreset/events"
+	"offsetreset/shared/trigger/alert/hostile"
 )
 
 // testSigner is an SMN signing key with a self-signed certificate.
@@ -60,7 +62,7 @@ func TestDecodeSamples(t *testing.T) {
 	}
 	if a.Source != "cloudeye" || a.Name != "dms-kafka-analytics-web-lag" || !a.Firing || a.State != "alarm" ||
 		a.Group() != "analytics-web" || a.Topic() != "clickstream" || a.Fields["metric_name"] != "messages_remained" ||
-		a.Fields["namespace"] != "SYS.DMS" || a.ID != "6a2f0e3c9b8d4f7a8e1d2c3b4a596877" {
+		a.Fields["namespace"] != "SYS.DMS" || a.ID != "6a2f0e3c9b8d4f7a8e1d2c3b4a596877" || a.Key != "6a2f0e3c9b8d4f7a8e1d2c3b4a596877" {
 		t.Fatalf("%+v", a)
 	}
 	s, err := Decode(events.Read("http/" + "cloudeye-subscription.json"))
@@ -210,6 +212,76 @@ func TestAlarmMessageForms(t *testing.T) {
 	}
 }
 
+func TestFresh(t *testing.T) {
+	m, err := Decode(events.Read("http/" + "cloudeye-notification.json")) // timestamp 2026-11-21T19:02:05Z
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Date(2026, 11, 21, 19, 2, 5, 0, time.UTC)
+	for _, c := range []struct {
+		name string
+		now  time.Time
+		want string
+	}{
+		{"just sent", sent, ""},
+		{"15 minutes old", sent.Add(MaxAge), ""},
+		{"5 minutes ahead", sent.Add(-MaxAhead), ""},
+		{"15 minutes and a second old", sent.Add(MaxAge + time.Second),
+			"the SMN notification was sent 15m1s ago (timestamp 2026-11-21T19:02:05Z), more than the 15 minutes accepted; it is refused as a possible replay (if SMN delivers this late, check this server's clock)"},
+		{"a day old", sent.Add(24 * time.Hour),
+			"the SMN notification was sent 24h0m0s ago (timestamp 2026-11-21T19:02:05Z), more than the 15 minutes accepted; it is refused as a possible replay (if SMN delivers this late, check this server's clock)"},
+		{"5 minutes and a second ahead", sent.Add(-MaxAhead - time.Second),
+			"the SMN notification timestamp 2026-11-21T19:02:05Z is 5m1s in the future, more than the 5 minutes of clock skew accepted; it is refused (check this server's clock)"},
+	} {
+		err := Fresh(m, c.now)
+		if (err == nil) != (c.want == "") || (err != nil && err.Error() != c.want) {
+			t.Errorf("%s: %v\nwant %q", c.name, err, c.want)
+		}
+	}
+	for ts, want := range map[string]string{
+		"":                            "the SMN notification has no timestamp, so its age cannot be checked; it is refused (SMN always sends one: check what posts to this URL)",
+		"1795287600":                  `the SMN notification timestamp "1795287600" is not an RFC 3339 time (such as 2026-11-21T19:02:05Z); it is refused`,
+		"2026-11-21T19:02:05Z":        "",
+		"2026-11-21T20:02:05.5+01:00": "",
+	} {
+		m2 := m
+		m2.Timestamp = ts
+		err := Fresh(m2, sent)
+		if (err == nil) != (want == "") || (err != nil && err.Error() != want) {
+			t.Errorf("timestamp %q: %v\nwant %q", ts, err, want)
+		}
+	}
+	// Confirmations are not checked: they only lead to a GET of an allowlisted link.
+	s, _ := Decode(events.Read("http/" + "cloudeye-subscription.json"))
+	if err := Fresh(s, sent.Add(48*time.Hour)); err != nil {
+		t.Fatalf("confirmation: %v", err)
+	}
+}
+
+func TestParseAlarmLimits(t *testing.T) {
+	lines := strings.Repeat("k: v\n", MaxFields)
+	if _, err := ParseAlarm(Message{Type: TypeNotification, Message: "Alarm Name: x\n" + lines}); err == nil ||
+		err.Error() != "the SMN message has more than 256 lines; a Cloud Eye message template has tens: check the template of the SMN topic" {
+		t.Errorf("lines: %v", err)
+	}
+	json := `{"alarm_name":"x","d":[` + strings.Repeat(`"v",`, MaxFields) + `"v"]}`
+	if _, err := ParseAlarm(Message{Type: TypeNotification, Message: json}); err == nil ||
+		err.Error() != "the SMN message has more than 256 JSON fields; a Cloud Eye message template has tens: check the template of the SMN topic" {
+		t.Errorf("json: %v", err)
+	}
+	dims := "Alarm Name: x\nDimensions: " + strings.Repeat("a=b,", MaxFields)
+	if _, err := ParseAlarm(Message{Type: TypeNotification, Message: dims}); err == nil ||
+		err.Error() != "the SMN message has more than 256 dimensions; a Cloud Eye message template has tens: check the template of the SMN topic" {
+		t.Errorf("dimensions: %v", err)
+	}
+	if _, err := ParseAlarm(Message{Type: TypeNotification, Message: "Hello from SMN"}); err != ErrNoAlarm {
+		t.Errorf("no alarm: %v", err)
+	}
+	if a, err := ParseAlarm(Message{Type: TypeNotification, Message: "Alarm Name: x\n" + strings.Repeat("k: v\n", MaxFields-1)}); err != nil || a.Name != "x" {
+		t.Errorf("the most lines: %+v %v", a, err)
+	}
+}
+
 func TestDecodeErrors(t *testing.T) {
 	for in, want := range map[string]string{
 		`{"type":"Notification"}`:                                        "the SMN notification has no message",
@@ -228,14 +300,19 @@ func FuzzDecode(f *testing.F) {
 	f.Add(events.Read("http/" + "cloudeye-notification.json"))
 	f.Add(events.Read("http/" + "cloudeye-subscription.json"))
 	f.Add([]byte(`{"type":"Notification","message":"Alarm Name: x\nStatus: alarm\nDimensions: group=g"}`))
+	hostile.Seeds(f, hostile.CloudEye, 8<<10)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Decode(b)
 		if err != nil {
 			return
 		}
 		_ = m.StringToSign()
+		_ = Fresh(m, time.Unix(1_795_287_600, 0))
 		if a, ok := Alarm(m); ok {
 			_ = a.Group()
+			if a.Key != m.MessageID && len(m.MessageID) <= 200 {
+				t.Fatalf("key %q for message id %q", a.Key, m.MessageID)
+			}
 		}
 		var probe any
 		_ = json.Unmarshal(b, &probe)

@@ -75,6 +75,39 @@ func Decode(body []byte) (Message, error) {
 	return m, nil
 }
 
+// Replay window of notifications, by their signed timestamp: older than MaxAge or more than
+// MaxAhead in the future is refused. SMN delivers within seconds and retries a failed delivery
+// within minutes; a captured notification (with the URL token, or signed) is good for MaxAge at
+// most.
+const (
+	MaxAge   = 15 * time.Minute
+	MaxAhead = 5 * time.Minute
+)
+
+// Fresh checks the timestamp of a Notification against now (a confirmation is not checked: it
+// only leads to a GET of its allowlisted subscribe_url). Call it on every notification whatever
+// authenticated it, the URL token or the SMN signature (the timestamp is signed).
+func Fresh(m Message, now time.Time) error {
+	if m.Type != TypeNotification {
+		return nil
+	}
+	ts := strings.TrimSpace(m.Timestamp)
+	if ts == "" {
+		return errors.New("the SMN notification has no timestamp, so its age cannot be checked; it is refused (SMN always sends one: check what posts to this URL)")
+	}
+	at, err := time.Parse(time.RFC3339, ts)
+	if err != nil {
+		return fmt.Errorf("the SMN notification timestamp %q is not an RFC 3339 time (such as 2026-11-21T19:02:05Z); it is refused", trunc(ts, 40))
+	}
+	switch d := now.Sub(at); {
+	case d > MaxAge:
+		return fmt.Errorf("the SMN notification was sent %s ago (timestamp %s), more than the %d minutes accepted; it is refused as a possible replay (if SMN delivers this late, check this server's clock)", d.Round(time.Second), ts, int(MaxAge.Minutes()))
+	case d < -MaxAhead:
+		return fmt.Errorf("the SMN notification timestamp %s is %s in the future, more than the %d minutes of clock skew accepted; it is refused (check this server's clock)", ts, (-d).Round(time.Second), int(MaxAhead.Minutes()))
+	}
+	return nil
+}
+
 // StringToSign is what SMN signs: the signed keys in alphabetical order, each key on one line
 // and its value on the next. Notifications sign message, message_id, subject (only when not
 // empty), timestamp, topic_urn and type; confirmations sign subscribe_url instead of subject.

@@ -3,6 +3,14 @@
 // the alarm name as AlarmName (SNS) or alarmName (EventBridge) alike; metric dimensions (a list in
 // SNS, a map in EventBridge) become labels, so MSK's "Consumer Group" and "Topic" name the group
 // and topic.
+//
+// Decoding costs time and memory linear in the event: every list (records, metrics, dimensions,
+// resources) is counted before it is decoded and refused beyond its bound.
+//
+// An alert's Key is the alarm ARN (the alarm name when there is none) + "@" + the time of the
+// state change (RFC 3339, UTC; alert.KeyTime): StateChangeTime in SNS, detail.state.timestamp in
+// EventBridge. SNS and EventBridge retries of one state change, and the same state change
+// delivered both ways, give the same Key; the next state change of the alarm a new one.
 package cloudwatch
 
 import (
@@ -24,21 +32,36 @@ const (
 // DetailType is the EventBridge detail-type of alarm state changes.
 const DetailType = "CloudWatch Alarm State Change"
 
+// firstRecord reads the EventSource of the first element of Records, and nothing else.
+type firstRecord struct{ eventSource string }
+
+func (f *firstRecord) UnmarshalJSON(raw []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('[') || !dec.More() {
+		return nil
+	}
+	var first struct {
+		EventSource string `json:"EventSource"`
+	}
+	if dec.Decode(&first) == nil {
+		f.eventSource = first.EventSource
+	}
+	return nil
+}
+
 // Detect says whether a raw Lambda event is an SNS event or an EventBridge CloudWatch alarm
-// event; "" for anything else.
+// event; "" for anything else. It decodes only the first record.
 func Detect(raw []byte) string {
 	var probe struct {
-		Records []struct {
-			EventSource string `json:"EventSource"`
-		} `json:"Records"`
-		Source     string `json:"source"`
-		DetailType string `json:"detail-type"`
+		Records    firstRecord `json:"Records"`
+		Source     string      `json:"source"`
+		DetailType string      `json:"detail-type"`
 	}
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &probe) != nil {
 		return ""
 	}
-	if len(probe.Records) > 0 && probe.Records[0].EventSource == "aws:sns" {
+	if probe.Records.eventSource == "aws:sns" {
 		return KindSNS
 	}
 	if probe.Source == "aws.cloudwatch" && probe.DetailType == DetailType {
@@ -63,16 +86,39 @@ func Decode(raw []byte) ([]alert.Alert, error) {
 }
 
 type snsEvent struct {
-	Records []struct {
-		EventSource string `json:"EventSource"`
-		Sns         struct {
-			MessageID string `json:"MessageId"`
-			Type      string `json:"Type"`
-			TopicArn  string `json:"TopicArn"`
-			Subject   string `json:"Subject"`
-			Message   string `json:"Message"`
-		} `json:"Sns"`
-	} `json:"Records"`
+	Records snsRecords `json:"Records"`
+}
+
+type snsRecord struct {
+	EventSource string `json:"EventSource"`
+	Sns         struct {
+		MessageID string `json:"MessageId"`
+		Type      string `json:"Type"`
+		TopicArn  string `json:"TopicArn"`
+		Subject   string `json:"Subject"`
+		Message   string `json:"Message"`
+	} `json:"Sns"`
+}
+
+// snsRecords are counted before they are decoded: at most MaxRecords.
+type snsRecords []snsRecord
+
+func (l *snsRecords) UnmarshalJSON(raw []byte) error {
+	return alert.DecodeList(raw, MaxRecords, (*[]snsRecord)(l), func(n int) string {
+		return fmt.Sprintf("the SNS event has %d records, more than %d", n, MaxRecords)
+	})
+}
+
+// MaxList bounds the metrics, dimensions and resources of one alarm.
+const MaxList = alert.MaxLabels
+
+// list is a JSON array counted before it is decoded: at most MaxList elements.
+type list[T any] []T
+
+func (l *list[T]) UnmarshalJSON(raw []byte) error {
+	return alert.DecodeList(raw, MaxList, (*[]T)(l), func(n int) string {
+		return fmt.Sprintf("a list of the alarm has %d elements (metrics, dimensions or resources), more than the %d accepted", n, MaxList)
+	})
 }
 
 // Alarm is the CloudWatch alarm JSON carried in an SNS message.
@@ -91,20 +137,23 @@ type Alarm struct {
 
 // Trigger is the alarm's metric: one metric, or metric-math queries.
 type Trigger struct {
-	MetricName string      `json:"MetricName"`
-	Namespace  string      `json:"Namespace"`
-	Statistic  string      `json:"Statistic"`
-	Dimensions []Dimension `json:"Dimensions"`
-	Metrics    []struct {
-		ID         string `json:"Id"`
-		MetricStat struct {
-			Metric struct {
-				MetricName string      `json:"MetricName"`
-				Namespace  string      `json:"Namespace"`
-				Dimensions []Dimension `json:"Dimensions"`
-			} `json:"Metric"`
-		} `json:"MetricStat"`
-	} `json:"Metrics"`
+	MetricName string           `json:"MetricName"`
+	Namespace  string           `json:"Namespace"`
+	Statistic  string           `json:"Statistic"`
+	Dimensions list[Dimension]  `json:"Dimensions"`
+	Metrics    list[MetricMath] `json:"Metrics"`
+}
+
+// MetricMath is one query of a metric-math alarm.
+type MetricMath struct {
+	ID         string `json:"Id"`
+	MetricStat struct {
+		Metric struct {
+			MetricName string          `json:"MetricName"`
+			Namespace  string          `json:"Namespace"`
+			Dimensions list[Dimension] `json:"Dimensions"`
+		} `json:"Metric"`
+	} `json:"MetricStat"`
 }
 
 // Dimension is one name/value pair of the SNS alarm payload.
@@ -140,6 +189,9 @@ func DecodeSNS(raw []byte) ([]alert.Alert, error) {
 		}
 		if a.ID == "" {
 			a.ID = r.Sns.MessageID
+		}
+		if a.Key == "" && r.Sns.MessageID != "" {
+			a.Key = alert.BoundKey("sns:" + r.Sns.MessageID) // no state change time: SNS keeps the id across retries
 		}
 		out = append(out, a)
 	}
@@ -182,17 +234,30 @@ func DecodeAlarm(msg []byte) (alert.Alert, error) {
 		Labels: labels,
 		Fields: fields(al.AlarmName, metric, namespace, al.Region, al.AWSAccountID),
 		ID:     id,
+		Key:    key(al.AlarmArn, al.AlarmName, al.StateChangeTime),
 	}, nil
 }
 
+// key is ARN (or name) + "@" + the state change time; "" without a time (the caller may have
+// another identity).
+func key(arn, name, at string) string {
+	if strings.TrimSpace(at) == "" {
+		return ""
+	}
+	if arn == "" {
+		arn = name
+	}
+	return alert.BoundKey(arn + "@" + alert.KeyTime(at))
+}
+
 type ebEvent struct {
-	ID         string   `json:"id"`
-	DetailType string   `json:"detail-type"`
-	Source     string   `json:"source"`
-	Account    string   `json:"account"`
-	Time       string   `json:"time"`
-	Region     string   `json:"region"`
-	Resources  []string `json:"resources"`
+	ID         string       `json:"id"`
+	DetailType string       `json:"detail-type"`
+	Source     string       `json:"source"`
+	Account    string       `json:"account"`
+	Time       string       `json:"time"`
+	Region     string       `json:"region"`
+	Resources  list[string] `json:"resources"`
 	Detail     struct {
 		AlarmName string `json:"alarmName"`
 		State     struct {
@@ -201,19 +266,21 @@ type ebEvent struct {
 			Timestamp string `json:"timestamp"`
 		} `json:"state"`
 		Configuration struct {
-			Description string `json:"description"`
-			Metrics     []struct {
-				ID         string `json:"id"`
-				MetricStat struct {
-					Metric struct {
-						Namespace  string            `json:"namespace"`
-						Name       string            `json:"name"`
-						Dimensions map[string]string `json:"dimensions"`
-					} `json:"metric"`
-				} `json:"metricStat"`
-			} `json:"metrics"`
+			Description string         `json:"description"`
+			Metrics     list[ebMetric] `json:"metrics"`
 		} `json:"configuration"`
 	} `json:"detail"`
+}
+
+type ebMetric struct {
+	ID         string `json:"id"`
+	MetricStat struct {
+		Metric struct {
+			Namespace  string         `json:"namespace"`
+			Name       string         `json:"name"`
+			Dimensions alert.LabelSet `json:"dimensions"`
+		} `json:"metric"`
+	} `json:"metricStat"`
 }
 
 // DecodeEventBridge reads an EventBridge CloudWatch Alarm State Change event.
@@ -241,8 +308,14 @@ func DecodeEventBridge(raw []byte) (alert.Alert, error) {
 		}
 	}
 	id := ev.ID
+	arn := ""
 	if len(ev.Resources) > 0 {
+		arn = ev.Resources[0]
 		id = ev.Resources[0] + "@" + ev.Detail.State.Timestamp
+	}
+	at := ev.Detail.State.Timestamp
+	if strings.TrimSpace(at) == "" {
+		at = ev.Time
 	}
 	return alert.Alert{
 		Source: "cloudwatch",
@@ -252,6 +325,7 @@ func DecodeEventBridge(raw []byte) (alert.Alert, error) {
 		Labels: labels,
 		Fields: fields(ev.Detail.AlarmName, metric, namespace, ev.Region, ev.Account),
 		ID:     id,
+		Key:    key(arn, ev.Detail.AlarmName, at),
 	}, nil
 }
 

@@ -1,9 +1,13 @@
 package cloudwatch
 
 import (
-	"offsetreset/events"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
+
+	"offsetreset/events"
+	"offsetreset/shared/trigger/alert/hostile"
 )
 
 func TestDetect(t *testing.T) {
@@ -36,7 +40,8 @@ func TestDecodeSNSSample(t *testing.T) {
 	if a.Source != "cloudwatch" || a.Name != "orders-etl-payments-lag-critical" || !a.Firing || a.State != "ALARM" ||
 		!reflect.DeepEqual(a.Labels, want) || a.Group() != "orders-etl" || a.Topic() != "payments" ||
 		a.Fields["MetricName"] != "SumOffsetLag" || a.Fields["Namespace"] != "AWS/Kafka" ||
-		a.ID != "arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-etl-payments-lag-critical@2026-11-21T19:03:10.114+0000" {
+		a.ID != "arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-etl-payments-lag-critical@2026-11-21T19:03:10.114+0000" ||
+		a.Key != "arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-etl-payments-lag-critical@2026-11-21T19:03:10.114Z" {
 		t.Fatalf("%+v", a)
 	}
 	for _, k := range []string{"AlarmName", "alarmName"} {
@@ -54,7 +59,8 @@ func TestDecodeEventBridgeSample(t *testing.T) {
 	a := alerts[0]
 	if a.Name != "orders-etl-payments-lag-warning" || !a.Firing || a.Group() != "orders-etl" || a.Topic() != "payments" ||
 		a.Fields["AlarmName"] != a.Name || a.Fields["Region"] != "us-east-1" ||
-		a.ID != "arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-etl-payments-lag-warning@2026-11-21T19:04:40.989+0000" {
+		a.ID != "arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-etl-payments-lag-warning@2026-11-21T19:04:40.989+0000" ||
+		a.Key != "arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-etl-payments-lag-warning@2026-11-21T19:04:40.989Z" {
 		t.Fatalf("%+v", a)
 	}
 }
@@ -76,6 +82,57 @@ func TestDecodeAlarmShapes(t *testing.T) {
 	}
 }
 
+func TestKey(t *testing.T) {
+	// SNS: the ARN, else the name; no state change time: the SNS message id.
+	sns := func(alarm string) []byte {
+		return []byte(fmt.Sprintf(`{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m-1","Message":%q}}]}`, alarm))
+	}
+	for alarm, want := range map[string]string{
+		`{"AlarmName":"a","NewStateValue":"ALARM","AlarmArn":"arn:x","StateChangeTime":"2026-11-21T19:03:10.114+0000"}`: "arn:x@2026-11-21T19:03:10.114Z",
+		`{"AlarmName":"a","NewStateValue":"ALARM","StateChangeTime":"2026-11-21T19:03:10.000+0000"}`:                    "a@2026-11-21T19:03:10Z",
+		`{"AlarmName":"a","NewStateValue":"ALARM","AlarmArn":"arn:x"}`:                                                  "sns:m-1",
+	} {
+		alerts, err := Decode(sns(alarm))
+		if err != nil || alerts[0].Key != want {
+			t.Errorf("%s: %+v %v\nwant key %q", alarm, alerts, err, want)
+		}
+	}
+	// EventBridge: resources[0], else detail.alarmName; detail.state.timestamp, else time.
+	eb := func(resources, stateTime string) []byte {
+		return []byte(`{"source":"aws.cloudwatch","detail-type":"CloudWatch Alarm State Change","time":"2026-11-21T19:04:41Z","resources":` + resources +
+			`,"detail":{"alarmName":"a","state":{"value":"ALARM","timestamp":"` + stateTime + `"}}}`)
+	}
+	for body, want := range map[string]string{
+		string(eb(`["arn:y"]`, "2026-11-21T19:04:40.989+0000")): "arn:y@2026-11-21T19:04:40.989Z",
+		string(eb(`[]`, "2026-11-21T19:04:40.989+0000")):        "a@2026-11-21T19:04:40.989Z",
+		string(eb(`["arn:y"]`, "")):                             "arn:y@2026-11-21T19:04:41Z",
+	} {
+		alerts, err := Decode([]byte(body))
+		if err != nil || alerts[0].Key != want {
+			t.Errorf("%s: %+v %v\nwant key %q", body, alerts, err, want)
+		}
+	}
+}
+
+func TestLimits(t *testing.T) {
+	records := `{"Records":[` + strings.TrimSuffix(strings.Repeat(`{"EventSource":"aws:sns"},`, MaxRecords+1), ",") + `]}`
+	if _, err := Decode([]byte(records)); err == nil || err.Error() != "the SNS event has 101 records, more than 100" {
+		t.Errorf("records: %v", err)
+	}
+	dims := `{"AlarmName":"a","NewStateValue":"ALARM","Trigger":{"Dimensions":[` + strings.TrimSuffix(strings.Repeat(`{"name":"n","value":"v"},`, MaxList+1), ",") + `]}}`
+	if _, err := DecodeAlarm([]byte(dims)); err == nil ||
+		err.Error() != "the message is not a CloudWatch alarm: a list of the alarm has 257 elements (metrics, dimensions or resources), more than the 256 accepted" {
+		t.Errorf("dimensions: %v", err)
+	}
+	res := `{"source":"aws.cloudwatch","detail-type":"CloudWatch Alarm State Change","resources":[` + strings.TrimSuffix(strings.Repeat(`"r",`, MaxList+1), ",") + `],"detail":{"alarmName":"a","state":{"value":"ALARM"}}}`
+	if _, err := Decode([]byte(res)); err == nil || err.Error() != "a list of the alarm has 257 elements (metrics, dimensions or resources), more than the 256 accepted" {
+		t.Errorf("resources: %v", err)
+	}
+	if Detect([]byte(records)) != KindSNS {
+		t.Error("Detect reads the first record only, whatever follows")
+	}
+}
+
 func TestDecodeErrors(t *testing.T) {
 	for in, want := range map[string]string{
 		`{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m1","Message":"Hello from SNS!"}}]}`: "SNS message m1: the message is not a CloudWatch alarm: the request body is not a JSON object; send the webhook JSON",
@@ -94,6 +151,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(events.Read("lambda/" + "sns-cloudwatch-alarm.json"))
 	f.Add(events.Read("lambda/" + "eventbridge-cloudwatch-alarm.json"))
 	f.Add([]byte(`{"Records":[{"EventSource":"aws:sns","Sns":{"Message":"` + "{}" + `"}}]}`))
+	hostile.Seeds(f, hostile.CloudWatch, 8<<10)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		alerts, err := Decode(b)
 		if err != nil {

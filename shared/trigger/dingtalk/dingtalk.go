@@ -1,6 +1,10 @@
 // Package dingtalk verifies and decodes DingTalk robot messages (the HTTP mode of an enterprise
 // robot receiving messages): a JSON POST with headers timestamp (Unix ms) and sign =
-// Base64(HmacSHA256(appSecret, timestamp + "\n" + appSecret)), with a 1-hour window.
+// Base64(HmacSHA256(appSecret, timestamp + "\n" + appSecret)). The timestamp may be up to one
+// hour old (DingTalk's documented rule: more than an hour off is not from DingTalk) and at most
+// five minutes ahead (a sign cannot be made for a later time without the secret, so only clock
+// skew needs room). The sign covers the timestamp only, not the body: a captured header pair
+// authenticates any body until the timestamp is an hour old.
 package dingtalk
 
 import (
@@ -22,8 +26,12 @@ const (
 	SignHeader      = "sign"
 )
 
-// Window is DingTalk's replay window.
-const Window = time.Hour
+// Window is how old a timestamp may be (DingTalk's replay window), MaxAhead how far ahead of
+// this server's clock.
+const (
+	Window   = time.Hour
+	MaxAhead = 5 * time.Minute
+)
 
 // Sign is the sign header for a timestamp (Unix ms as text).
 func Sign(appSecret, timestamp string) string {
@@ -39,8 +47,18 @@ var (
 	ErrSignature = errors.New("the DingTalk sign does not match; check OFFSETRESET_DINGTALK_APP_SECRET against the robot's AppSecret")
 )
 
-// Verify checks the sign in constant time and the timestamp against the window.
+// Verify checks the sign in constant time and the timestamp: at most Window old, at most
+// MaxAhead ahead of now.
 func Verify(appSecret, timestamp, sign string, now time.Time) error {
+	return VerifyWithin(appSecret, timestamp, sign, now, Window)
+}
+
+// VerifyWithin is Verify with another past window (at most Window: DingTalk refuses older
+// timestamps itself; a shorter one shortens what a captured header pair allows).
+func VerifyWithin(appSecret, timestamp, sign string, now time.Time, window time.Duration) error {
+	if window <= 0 || window > Window {
+		window = Window
+	}
 	if appSecret == "" {
 		return ErrNoSecret
 	}
@@ -51,8 +69,11 @@ func Verify(appSecret, timestamp, sign string, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("the timestamp header %q is not Unix milliseconds", trunc(timestamp, 40))
 	}
-	if d := now.Sub(time.UnixMilli(ms)); d > Window || d < -Window {
-		return fmt.Errorf("the DingTalk timestamp is %s from now, outside the 1-hour window; the request is refused as a possible replay", d.Round(time.Second).Abs())
+	switch d := now.Sub(time.UnixMilli(ms)); {
+	case d > window:
+		return fmt.Errorf("the DingTalk timestamp is %s from now, outside the %s window; the request is refused as a possible replay", d.Round(time.Second).Abs(), windowText(window))
+	case d < -MaxAhead:
+		return fmt.Errorf("the DingTalk timestamp is %s ahead of this server's clock, more than the 5 minutes accepted; the request is refused (check this server's clock)", (-d).Round(time.Second))
 	}
 	got, err := base64.StdEncoding.DecodeString(strings.TrimSpace(sign))
 	if err != nil {
@@ -63,6 +84,14 @@ func Verify(appSecret, timestamp, sign string, now time.Time) error {
 		return ErrSignature
 	}
 	return nil
+}
+
+// windowText is "1-hour" for the hour, else the duration.
+func windowText(d time.Duration) string {
+	if d == time.Hour {
+		return "1-hour"
+	}
+	return d.String()
 }
 
 // Message is a received robot message (the fields used).

@@ -2,6 +2,12 @@
 // Grafana's own fields) and checks Grafana's optional HMAC-SHA256 signature
 // (X-Grafana-Alerting-Signature: bare hex over the body, or over "timestamp:body" when a
 // timestamp header is configured).
+//
+// Grafana (12.0 and later, the versions that sign at all) puts Unix seconds in the header named
+// by the contact point's HMAC "Timestamp Header" setting, which has no default; the signature then
+// covers "timestamp:body". Without it the signature covers the body alone and never expires, so
+// Verify refuses such a signature (ErrUntimestamped); VerifyWith accepts it when the caller opts
+// in explicitly.
 package grafana
 
 import (
@@ -30,7 +36,8 @@ var TimestampHeaders = []string{TimestampHeader, "X-Grafana-Alerting-Signature-T
 // Window is how far a signed timestamp may be from now.
 const Window = 5 * time.Minute
 
-// Decode reads a Grafana webhook body.
+// Decode reads a Grafana webhook body. Each alert's Key is fingerprint + "@" + startsAt, as for
+// Alertmanager (alertmanager.DecodeAs).
 func Decode(body []byte) ([]alert.Alert, error) {
 	alerts, err := alertmanager.DecodeAs("grafana", body)
 	if err != nil {
@@ -55,12 +62,28 @@ var (
 	ErrNoSecret  = errors.New("no HMAC secret is configured (OFFSETRESET_WEBHOOK_HMAC_SECRET)")
 	ErrMissing   = errors.New("the signature header is missing")
 	ErrSignature = errors.New("the HMAC signature does not match the body; check the shared secret")
+	// ErrUntimestamped: a valid signature over the body alone, which a captured request would
+	// keep forever.
+	ErrUntimestamped = errors.New("the HMAC signature covers the body without a timestamp, so a captured request would verify forever; it is refused: set the contact point's HMAC Timestamp Header (for example to " + TimestampHeader + ") so that the time is signed too")
 )
+
+// Options of VerifyWith.
+type Options struct {
+	// AllowUntimestamped accepts a signature over the body alone. Such a signature has no
+	// expiry: whoever captures one request can replay it at any later time.
+	AllowUntimestamped bool
+}
 
 // Verify checks a signature (bare hex or "sha256=" hex) in constant time. With a timestamp
 // (Unix seconds or milliseconds) the signed string is "timestamp:body" and the timestamp must be
-// within Window of now.
+// within Window of now. A valid signature without a timestamp is refused with ErrUntimestamped.
 func Verify(secret string, body []byte, signature, timestamp string, now time.Time) error {
+	return VerifyWith(secret, body, signature, timestamp, now, Options{})
+}
+
+// VerifyWith is Verify with options: Options.AllowUntimestamped accepts a valid signature over
+// the body alone.
+func VerifyWith(secret string, body []byte, signature, timestamp string, now time.Time, opt Options) error {
 	if secret == "" {
 		return ErrNoSecret
 	}
@@ -88,6 +111,9 @@ func Verify(secret string, body []byte, signature, timestamp string, now time.Ti
 	want, _ := hex.DecodeString(Sign(secret, strings.TrimSpace(timestamp), body))
 	if !hmac.Equal(got, want) {
 		return ErrSignature
+	}
+	if strings.TrimSpace(timestamp) == "" && !opt.AllowUntimestamped {
+		return ErrUntimestamped
 	}
 	return nil
 }

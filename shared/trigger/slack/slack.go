@@ -4,6 +4,7 @@
 package slack
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -73,10 +74,16 @@ type Command struct {
 	TriggerID   string
 }
 
+// MaxFormFields bounds the form fields of one request (a slash command has about 15).
+const MaxFormFields = 1000
+
 // Decode reads the form body of a slash command.
 func Decode(body []byte) (Command, error) {
 	if strings.TrimSpace(string(body)) == "" {
 		return Command{}, errors.New("the request body is empty; Slack sends slash commands as form fields")
+	}
+	if n := bytes.Count(body, []byte("&")) + 1; n > MaxFormFields {
+		return Command{}, fmt.Errorf("the form has %d fields, more than the %d accepted; this route takes Slack slash commands (about 15 fields)", n, MaxFormFields)
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {

@@ -1,10 +1,13 @@
 package slack
 
 import (
-	"offsetreset/events"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"offsetreset/events"
+	"offsetreset/shared/trigger/alert/hostile"
 )
 
 func TestSignKnownVector(t *testing.T) {
@@ -55,6 +58,7 @@ func TestDecodeSample(t *testing.T) {
 		"user_id=U1&command=%2":           `the request body is not form-encoded (invalid URL escape "%2"); Slack sends slash commands as application/x-www-form-urlencoded`,
 		"text=plan":                       "the form has no user_id or command; this route takes Slack slash commands",
 		"user_id=U1%0A&command=%2Foffset": `user_id "U1\n" is not a Slack user id`,
+		"user_id=U1&command=%2Foffsets" + strings.Repeat("&a=", MaxFormFields): "the form has 1002 fields, more than the 1000 accepted; this route takes Slack slash commands (about 15 fields)",
 	} {
 		if _, err := Decode([]byte(in)); err == nil || err.Error() != want {
 			t.Errorf("Decode(%q) = %v\nwant %s", in, err, want)
@@ -65,6 +69,7 @@ func TestDecodeSample(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add(events.Read("http/slack-plan.form"))
 	f.Add([]byte("user_id=U1&command=%2Foffsets&text=status+demo+billing"))
+	hostile.Seeds(f, hostile.Slack, 8<<10)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = Decode(b)
 		_ = Verify("k", b, "1795287600", string(b), time.Unix(1_795_287_600, 0))
