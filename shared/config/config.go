@@ -85,18 +85,18 @@ type PolicyRule struct {
 
 // AlertRule turns a firing alert into a command.
 type AlertRule struct {
-	Name    string            `yaml:"name"`
-	Source  string            `yaml:"source"`
-	Match   map[string]string `yaml:"match"`
-	Target  string            `yaml:"target"`
-	Group   string            `yaml:"group"`
+	Name   string            `yaml:"name"`
+	Source string            `yaml:"source"`
+	Match  map[string]string `yaml:"match"`
+	Target string            `yaml:"target"`
+	Group  string            `yaml:"group"`
 	// Groups, instead of group: names or globs expanded through the backend's group list.
-	Groups []string `yaml:"groups"`
-	Topics  []string          `yaml:"topics"`
-	To      string            `yaml:"to"`
-	MinLag  int64             `yaml:"minLag"`
-	MaxSkip int64             `yaml:"maxSkip"`
-	DryRun  bool              `yaml:"dryRun"`
+	Groups  []string `yaml:"groups"`
+	Topics  []string `yaml:"topics"`
+	To      string   `yaml:"to"`
+	MinLag  int64    `yaml:"minLag"`
+	MaxSkip int64    `yaml:"maxSkip"`
+	DryRun  bool     `yaml:"dryRun"`
 	// SameDelivery is the window in which deliveries of one notification (the same alert
 	// identity: Alertmanager/Grafana fingerprint and startsAt, CloudWatch alarm and state change
 	// time, …) are one delivery: webhook retries and HA peers inside it act at most once. A later
