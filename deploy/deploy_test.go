@@ -67,7 +67,12 @@ func TestServerlessDevs(t *testing.T) {
 	}
 	props := keys(t, "props", fn["props"], "region", "functionName", "description", "runtime", "code", "customRuntimeConfig",
 		"handler", "memorySize", "cpu", "diskSize", "timeout", "instanceConcurrency", "role", "environmentVariables", "triggers",
-		"logConfig", "vpcConfig", "internetAccess")
+		"logConfig", "vpcConfig", "internetAccess", "asyncInvokeConfig")
+	// Async retries are set explicitly (the platform default is 3) and bounded in age.
+	async := keys(t, "asyncInvokeConfig", props["asyncInvokeConfig"], "maxAsyncRetryAttempts", "maxAsyncEventAgeInSeconds", "destinationConfig")
+	if async["maxAsyncRetryAttempts"] != 2 || async["maxAsyncEventAgeInSeconds"] != 3600 {
+		t.Errorf("asyncInvokeConfig %v", async)
+	}
 	if rt := props["runtime"]; !slices.Contains([]any{"custom.debian12", "custom.debian11", "custom.debian10"}, rt) {
 		t.Errorf("runtime %v", rt)
 	}
@@ -124,7 +129,14 @@ func TestSAMTemplate(t *testing.T) {
 		t.Fatal(fn["Type"])
 	}
 	p := keys(t, "function", fn["Properties"], "FunctionName", "CodeUri", "Handler", "Runtime", "Architectures", "MemorySize",
-		"Timeout", "Environment", "FunctionUrlConfig", "Events", "Policies", "Role")
+		"Timeout", "Environment", "FunctionUrlConfig", "Events", "Policies", "Role", "EventInvokeConfig", "VpcConfig")
+	// Async retries are set explicitly, and what still fails lands in a queue of the template.
+	eic := keys(t, "EventInvokeConfig", p["EventInvokeConfig"], "MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+	onFailure := eic["DestinationConfig"].(map[string]any)["OnFailure"].(map[string]any)
+	queue := onFailure["Destination"].(map[string]any)["Fn::GetAtt"].([]any)[0]
+	if eic["MaximumRetryAttempts"] != 2 || onFailure["Type"] != "SQS" || tpl["Resources"].(map[string]any)[queue.(string)].(map[string]any)["Type"] != "AWS::SQS::Queue" {
+		t.Errorf("EventInvokeConfig %v", eic)
+	}
 	if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" || p["Architectures"].([]any)[0] != "arm64" {
 		t.Errorf("runtime %v handler %v arch %v", p["Runtime"], p["Handler"], p["Architectures"])
 	}

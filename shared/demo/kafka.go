@@ -21,6 +21,7 @@ var (
 	}{
 		{"billing", "orders", func(p int32) int64 { return 20 + int64(p)*5 }},
 		{"analytics-web", "clickstream", func(int32) int64 { return 10 }},
+		{"analytics-batch", "clickstream", func(int32) int64 { return 30 }},
 		{"orders-etl", "orders", func(int32) int64 { return 100 }},
 		{"orders-etl", "payments", func(int32) int64 { return 50 }},
 	}
@@ -77,6 +78,6 @@ func startKafka(ctx context.Context, e *Env) error {
 	}
 	e.OnClose(m.Leave)
 	e.AddTarget("demo", config.Target{Provider: "kafka", Brokers: k.Addrs},
-		fmt.Sprintf("embedded Kafka at %s: groups billing, analytics-web, orders-etl, dashboard (live member)", k.Addrs[0]))
+		fmt.Sprintf("embedded Kafka at %s: groups billing, analytics-web, analytics-batch, orders-etl, dashboard (live member)", k.Addrs[0]))
 	return nil
 }

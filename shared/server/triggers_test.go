@@ -210,6 +210,18 @@ func TestSamplesEndToEnd(t *testing.T) {
 				t.Fatal(f.audit.String())
 			}
 		}},
+		{"fc/timer-analytics.json", func(t *testing.T, f *demoFix, a answer) {
+			var results []reset.Result
+			if err := json.Unmarshal([]byte(a.body), &results); err != nil || a.code != 200 || len(results) != 2 ||
+				results[0].Group != "analytics-batch" || results[1].Group != "analytics-web" ||
+				results[0].Status != reset.StatusApplied || results[1].Status != reset.StatusApplied {
+				t.Fatalf("%d %s", a.code, a.body)
+			}
+			f.expect(t, f.want("analytics-web", "clickstream", int64(demo.DemoMessages)))
+			if c, _ := f.k.Committed(context.Background(), "analytics-batch"); c["clickstream"][0] != demo.DemoMessages || c["clickstream"][3] != demo.DemoMessages {
+				t.Fatalf("analytics-batch %v", c)
+			}
+		}},
 		{"http/alertmanager.json", func(t *testing.T, f *demoFix, a answer) {
 			rep := alertReport(t, a)
 			want := []outcome{{"KafkaConsumerLagHigh", "acted", "applied"}, {"KafkaConsumerLagHigh", "acted", "applied"}, {"KafkaConsumerLagHigh", "acknowledged", ""}}
