@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"offsetreset/shared/provider/kafka/kafkatest"
 	"offsetreset/shared/reset"
@@ -245,5 +248,48 @@ func TestInvokeCountsWhatRetriesCannotFix(t *testing.T) {
 	out, err = f.h.Invoke(ctx, []byte(`{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m2","Message":"{\"AlarmName\":\"orders-etl-payments-lag-critical\",\"NewStateValue\":\"ALARM\"}"}}]}`))
 	if err != nil || !strings.Contains(string(out), `"outcome":"invalid"`) || !strings.Contains(string(out), "the alert has no consumer group label or dimension") {
 		t.Fatalf("%v %s", err, out)
+	}
+}
+
+// Lambda retries an asynchronous event with the same request id. After a commit the broker
+// answered REQUEST_TIMED_OUT but applied, the same event delivered again — to the same instance
+// and to a fresh one — leaves the group where one delivery put it, with one applied audit line.
+func TestLambdaEventDeliveredTwice(t *testing.T) {
+	f := newFixture(t)
+	var logs1, logs2 strings.Builder
+	f.h.svc.Log = slog.New(slog.NewJSONHandler(&logs1, nil))
+	timedOut := f.k.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.OffsetCommit}, Err: kerr.RequestTimedOut})
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "async-req-7"})
+	event := []byte(`{"target":"demo","group":"billing","topics":["orders"],"to":"shift:+10"}`)
+	before := f.committed(t, "billing", "orders")
+
+	out, err := f.h.Invoke(ctx, event)
+	var r reset.Result
+	if err != nil || json.Unmarshal(out, &r) != nil || r.Status != reset.StatusApplied || timedOut.Hits() != 1 {
+		t.Fatalf("%v %s", err, out)
+	}
+	if _, err := f.h.Invoke(ctx, event); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := server.New(f.h.svc.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Log = slog.New(slog.NewJSONHandler(&logs2, nil))
+	fresh := newHandler(svc)
+	fresh.metrics = io.Discard
+	out, err = fresh.Invoke(ctx, event)
+	if err != nil || json.Unmarshal(out, &r) != nil || r.Status != reset.StatusApplied || r.Duplicate == "" {
+		t.Fatalf("%v %s", err, out)
+	}
+	after := f.committed(t, "billing", "orders")
+	for p, o := range before {
+		if after[p] != min(o+10, int64(demo.DemoMessages)) {
+			t.Fatalf("partition %d: %d → %d, want +10 once", p, o, after[p])
+		}
+	}
+	all := logs1.String() + logs2.String()
+	if n := strings.Count(all, `"msg":"offsetreset.audit"`); n != 1 || strings.Count(all, `"msg":"offsetreset.duplicate"`) != 2 {
+		t.Fatalf("%d audit lines:\n%s", n, all)
 	}
 }
