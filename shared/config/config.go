@@ -238,8 +238,8 @@ func (c *File) Check() error {
 			}
 		}
 		for _, f := range r.To {
-			if !contains([]string{"latest", "earliest", "offset", "shift", "time", "ago"}, f) {
-				return fmt.Errorf("%s: unknown to form %q; use latest, earliest, offset, shift, time, ago", where, f)
+			if !contains([]string{"latest", "earliest", "offset", "shift", "time", "ago", "group", "current"}, f) {
+				return fmt.Errorf("%s: unknown to form %q; use latest, earliest, offset (also explicit offsets), shift, time, ago, group, current", where, f)
 			}
 		}
 		if r.MaxSkip < 0 {
