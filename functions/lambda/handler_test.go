@@ -293,3 +293,23 @@ func TestLambdaEventDeliveredTwice(t *testing.T) {
 		t.Fatalf("%d audit lines:\n%s", n, all)
 	}
 }
+
+// The request id in audit lines is Lambda's own: a caller's x-fc-request-id or X-Request-Id
+// header on an API Gateway request cannot choose it.
+func TestLambdaAuditUsesLambdasRequestID(t *testing.T) {
+	f := newFixture(t)
+	var logs strings.Builder
+	f.h.svc.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-req-42"})
+	ev := `{"version":"2.0","rawPath":"/v1/reset","headers":{"authorization":"Bearer ` + testSecrets.APIToken +
+		`","x-fc-request-id":"forged-1","x-request-id":"forged-2","content-type":"application/json"},"requestContext":{"requestId":"apigw-1","http":{"method":"POST"}},` +
+		`"body":"{\"target\":\"demo\",\"group\":\"billing\",\"topics\":[\"orders\"],\"to\":\"latest\"}"}`
+	out, err := f.h.Invoke(ctx, []byte(ev))
+	var resp httpResponse
+	if err != nil || json.Unmarshal(out, &resp) != nil || resp.StatusCode != 200 {
+		t.Fatalf("%v %s", err, out)
+	}
+	if l := logs.String(); !strings.Contains(l, `"requestId":"lambda-req-42"`) || strings.Contains(l, "forged") {
+		t.Fatalf("%s", l)
+	}
+}

@@ -32,6 +32,9 @@ type File struct {
 	Notify  []Notify          `yaml:"notify"`
 	// MaxGroups bounds how many groups one command's groups globs may expand to (default 50).
 	MaxGroups int `yaml:"maxGroups"`
+	// MaxAlertsPerWebhook bounds how many firing alerts of one webhook or event act (default
+	// DefaultMaxAlertsPerWebhook); the rest are answered ignored.
+	MaxAlertsPerWebhook int `yaml:"maxAlertsPerWebhook"`
 	// PolicySet is true when the file has a policy key at all (even an empty list), which
 	// replaces the defaults of SPEC §6.
 	PolicySet bool `yaml:"-"`
@@ -120,6 +123,9 @@ func (a AlertRule) SameDeliveryWindow() time.Duration {
 	d, _ := time.ParseDuration(a.SameDelivery)
 	return d
 }
+
+// DefaultMaxAlertsPerWebhook is how many firing alerts of one webhook act when the file says nothing.
+const DefaultMaxAlertsPerWebhook = 100
 
 // AlertForms are the to forms an alert rule may use: re-applying them keeps their meaning, so a
 // re-notification cannot move a group further than the first did. shift: and offset: would.
@@ -291,6 +297,9 @@ func (c *File) Check() error {
 		if a.MinLag < 0 || a.MaxSkip < 0 {
 			return fmt.Errorf("%s: minLag and maxSkip cannot be negative", where)
 		}
+	}
+	if c.MaxAlertsPerWebhook < 0 || c.MaxAlertsPerWebhook > 10000 {
+		return fmt.Errorf("maxAlertsPerWebhook %d is out of range (1 to 10000; leave it out for the default %d)", c.MaxAlertsPerWebhook, DefaultMaxAlertsPerWebhook)
 	}
 	if c.MaxGroups < 0 || c.MaxGroups > 1000 {
 		return fmt.Errorf("maxGroups %d is out of range (1 to 1000; leave it out for the default 50)", c.MaxGroups)

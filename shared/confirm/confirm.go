@@ -36,6 +36,8 @@ type Claims struct {
 	Rows      []Row         `json:"r"`
 	Expires   int64         `json:"e"` // Unix seconds
 	Tolerance int64         `json:"t"`
+	// At is the instant of an ago: plan (Unix ms), so confirming later means the same time.
+	At *int64 `json:"at,omitempty"`
 }
 
 // Row is one planned partition: its committed offset at plan time and the planned target.

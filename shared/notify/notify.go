@@ -29,6 +29,8 @@ type Event struct {
 	Trigger   string
 	Principal string
 	Result    *reset.Result
+	// Summary, with no Result, is one line standing for several outcomes.
+	Summary string
 }
 
 // Sink is one destination.
@@ -197,7 +199,7 @@ func (w *Webhook) Name() string { return "webhook" }
 
 // Send implements Sink.
 func (w *Webhook) Send(ctx context.Context, ev Event) error {
-	return post(ctx, clientOr(w.Client), w.URL, map[string]any{"trigger": ev.Trigger, "principal": ev.Principal, "title": Title(ev), "result": ev.Result})
+	return post(ctx, clientOr(w.Client), w.URL, map[string]any{"trigger": ev.Trigger, "principal": ev.Principal, "title": Title(ev), "result": ev.Result, "summary": ev.Summary})
 }
 
 func clientOr(c *http.Client) *http.Client {
@@ -210,6 +212,9 @@ func clientOr(c *http.Client) *http.Client {
 // Title is a one-line summary: "applied: prod-kafka billing → latest (skipped 380)".
 func Title(ev Event) string {
 	r := ev.Result
+	if r == nil {
+		return "offsetreset: " + ev.Summary
+	}
 	s := fmt.Sprintf("offsetreset %s: %s %s → %s", r.Status, r.Target, r.Group, r.To)
 	if r.Skipped != nil {
 		s += fmt.Sprintf(" (skipped %d)", *r.Skipped)
@@ -222,6 +227,9 @@ func Text(ev Event, q string) string {
 	r := ev.Result
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\ntrigger %s by %s\n", Title(ev), ev.Trigger, ev.Principal)
+	if r == nil {
+		return b.String()
+	}
 	if r.Error != "" {
 		fmt.Fprintf(&b, "%s\n", r.Error)
 	}

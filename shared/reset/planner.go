@@ -38,6 +38,9 @@ type Options struct {
 	// SameWithin: a mark of Identity older than this was left by another delivery (an alert's
 	// re-notification after repeat_interval) and is ignored; 0 = a mark of any age counts.
 	SameWithin time.Duration
+	// At fixes the instant of an ago: target (a confirm applies the instant its plan showed, not
+	// now − D), in Unix ms; nil = now − D.
+	At *int64
 	// OnMarked decides what finding Identity's mark means. nil: the earlier delivery's write is
 	// re-targeted from the before it recorded, so a retry converges on the same absolute offsets.
 	// A non-nil error stops the command (a used confirm token, an alert already handled).
@@ -106,6 +109,9 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 	var millis int64
 	if to.IsTime() {
 		millis = to.Millis(now())
+		if opts.At != nil && to.Form == FormAgo {
+			millis = *opts.At
+		}
 		res.At = &millis
 	}
 

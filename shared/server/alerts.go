@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"offsetreset/shared/config"
 	"offsetreset/shared/reset"
 	"offsetreset/shared/trigger/alert"
 	"offsetreset/shared/trigger/alertmanager"
@@ -64,11 +65,27 @@ func (r *AlertReport) RetryError() error {
 // EventBridge events both come here.
 func (s *Service) HandleAlerts(ctx context.Context, requestID, source string, alerts []alert.Alert) *AlertReport {
 	rep := &AlertReport{Source: source, Alerts: make([]AlertOutcome, 0, len(alerts))}
+	max := s.Config.MaxAlertsPerWebhook
+	if max <= 0 {
+		max = config.DefaultMaxAlertsPerWebhook
+	}
+	alerts, dropped := alert.Limit(alerts, max)
+	ctx, batch := withNotifyBatch(ctx)
+	defer s.flushNotifications(ctx, requestID, batch)
+	seen := map[string]bool{}
 	for _, a := range alerts {
 		o := AlertOutcome{Alert: a.Name, ID: a.ID, State: a.State}
 		if o.Alert == "" {
 			o.Alert = "(unnamed)"
 		}
+		if a.Firing && a.Key != "" && seen[a.Key] {
+			// The same notification twice in one webhook: it acts once.
+			o.Outcome = OutcomeDuplicate
+			o.Reason = "the same alert (" + a.Key + ") appears earlier in this webhook; it acts once, nothing changed for this copy"
+			rep.Alerts = append(rep.Alerts, o)
+			continue
+		}
+		seen[a.Key] = true
 		if !a.Firing {
 			o.Outcome = OutcomeAcknowledged
 			o.Reason = fmt.Sprintf("state %s: only firing alerts act; nothing changed", a.State)
@@ -115,6 +132,9 @@ func (s *Service) HandleAlerts(ctx context.Context, requestID, source string, al
 			}
 			rep.Alerts = append(rep.Alerts, oc)
 		}
+	}
+	for _, a := range dropped {
+		rep.Alerts = append(rep.Alerts, AlertOutcome{Alert: a.Name, ID: a.ID, State: a.State, Outcome: OutcomeIgnored, Reason: alert.LimitReason(max)})
 	}
 	return rep
 }
@@ -183,11 +203,14 @@ func (s *Service) alertAuth(r *http.Request, body []byte) error {
 	return errors.New("no credentials: send Authorization: Bearer <OFFSETRESET_WEBHOOK_TOKEN>, ?token=<OFFSETRESET_WEBHOOK_TOKEN>, or an X-Grafana-Alerting-Signature HMAC")
 }
 
-func alertRequestID(r *http.Request) string {
-	if id := r.Header.Get("x-fc-request-id"); id != "" {
-		return id
-	}
-	return r.Header.Get("X-Request-Id")
+type requestIDKey struct{}
+
+// trustedRequestID is the platform's id of this request, set by Handler's platform layer: FC's
+// x-fc-request-id on FC, Lambda's own request id on Lambda (the adapter replaces any caller's
+// X-Request-Id), X-Request-Id locally. A caller can never choose it on FC or Lambda.
+func trustedRequestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey{}).(string)
+	return id
 }
 
 // serveAlerts reads, authenticates and decodes a webhook, then runs its alerts. Any failure
@@ -208,7 +231,7 @@ func (s *Service) serveAlerts(source string, decode func([]byte) ([]alert.Alert,
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("%s webhook: %v", source, err))
 			return
 		}
-		writeJSONAnswer(w, http.StatusOK, s.HandleAlerts(r.Context(), alertRequestID(r), source, alerts))
+		writeJSONAnswer(w, http.StatusOK, s.HandleAlerts(r.Context(), trustedRequestID(r), source, alerts))
 	}
 }
 
@@ -316,6 +339,6 @@ func (s *Service) serveCloudEye(w http.ResponseWriter, r *http.Request) {
 			}}})
 			return
 		}
-		writeJSONAnswer(w, http.StatusOK, s.HandleAlerts(r.Context(), alertRequestID(r), "cloudeye", []alert.Alert{a}))
+		writeJSONAnswer(w, http.StatusOK, s.HandleAlerts(r.Context(), trustedRequestID(r), "cloudeye", []alert.Alert{a}))
 	}
 }

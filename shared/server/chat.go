@@ -75,7 +75,7 @@ func (s *Service) serveSlack(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	inv := Invocation{Trigger: TriggerChat, Principal: "slack:" + cmd.UserID, RequestID: alertRequestID(r)}
+	inv := Invocation{Trigger: TriggerChat, Principal: "slack:" + cmd.UserID, Channel: "slack:" + cmd.ChannelID, RequestID: trustedRequestID(r)}
 	if inv.RequestID == "" {
 		inv.RequestID = cmd.TriggerID
 	}
@@ -98,7 +98,7 @@ func (s *Service) serveDingTalk(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "DingTalk message: "+err.Error())
 		return
 	}
-	inv := Invocation{Trigger: TriggerChat, Principal: "dingtalk:" + msg.Sender(), RequestID: alertRequestID(r)}
+	inv := Invocation{Trigger: TriggerChat, Principal: "dingtalk:" + msg.Sender(), Channel: "dingtalk:" + msg.ConversationID, RequestID: trustedRequestID(r)}
 	if inv.RequestID == "" {
 		inv.RequestID = msg.MsgID
 	}

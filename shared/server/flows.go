@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -37,11 +36,12 @@ func (s *Service) Plan(ctx context.Context, inv Invocation, cmd reset.Command) (
 		res.Notes = append(res.Notes, "no confirm token: "+err.Error())
 		return res, ""
 	}
-	// The token pins the instant of an ago: target, so confirming later means the same time.
-	if res.At != nil && to.Form == reset.FormAgo {
-		cmd.To = "time:" + strconv.FormatInt(*res.At, 10)
-	}
 	claims, err := confirm.FromPlan(inv.Principal, cmd, res, s.now())
+	// The token pins the instant of an ago: target, so confirming later means the same time
+	// (the command keeps its ago: form, for the policy and for the person reading the answer).
+	if res.At != nil && to.Form == reset.FormAgo {
+		claims.At = res.At
+	}
 	if err != nil {
 		res.Notes = append(res.Notes, err.Error())
 		return res, ""
@@ -97,6 +97,7 @@ func (s *Service) Confirm(ctx context.Context, inv Invocation, token string) *re
 	if len(pinned) == len(claims.Rows) {
 		opts.Pinned = pinned
 	}
+	opts.At = claims.At
 	inv.Identity, inv.SameWithin = "confirm:"+confirm.ID(token), 0
 	return s.Run(ctx, inv, claims.Command, opts)
 }

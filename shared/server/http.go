@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -42,7 +44,7 @@ func (s *Service) Handler(p Platform) http.Handler {
 		io.WriteString(w, `{"status":"ok"}`+"\n")
 	})
 	mux.HandleFunc("POST /invoke", func(w http.ResponseWriter, r *http.Request) { s.serveInvoke(p, w, r) })
-	mux.HandleFunc("POST /v1/reset", s.serveAPI)
+	mux.HandleFunc("POST /v1/reset", func(w http.ResponseWriter, r *http.Request) { s.serveAPI(p, w, r) })
 	for path, h := range s.triggerRoutes() {
 		mux.HandleFunc(path, h)
 	}
@@ -72,6 +74,16 @@ func (s *Service) platform(p Platform, next http.Handler) http.Handler {
 			ctx, cancel = s.withDeadline(ctx)
 		}
 		defer cancel()
+		if p != FC {
+			// x-fc-* headers mean something only when FC sets them; elsewhere a caller could
+			// forge a request id or credentials with them.
+			for k := range r.Header {
+				if strings.HasPrefix(strings.ToLower(k), "x-fc-") {
+					r.Header.Del(k)
+				}
+			}
+		}
+		ctx = context.WithValue(ctx, requestIDKey{}, requestID(p, r))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -97,6 +109,12 @@ func (s *Service) serveInvoke(p Platform, w http.ResponseWriter, r *http.Request
 	case p == Local && !fromLoopback(r):
 		writeError(w, http.StatusUnauthorized, "/invoke of the local server only answers callers on this machine; use POST /v1/reset with a bearer token")
 		return
+	}
+	if p == Local {
+		if err := ownOperator(r); err != nil {
+			writeError(w, http.StatusForbidden, err.Error())
+			return
+		}
 	}
 	inv := Invocation{Trigger: TriggerAPI, Principal: "invoke", RequestID: requestID(p, r)}
 	if p == FC {
@@ -126,7 +144,13 @@ func (s *Service) serveInvoke(p Platform, w http.ResponseWriter, r *http.Request
 }
 
 // serveAPI is POST /v1/reset: the JSON API, authenticated with OFFSETRESET_API_TOKEN.
-func (s *Service) serveAPI(w http.ResponseWriter, r *http.Request) {
+func (s *Service) serveAPI(p Platform, w http.ResponseWriter, r *http.Request) {
+	if p == Local {
+		if err := ownOperator(r); err != nil {
+			writeError(w, http.StatusForbidden, err.Error())
+			return
+		}
+	}
 	if !bearerOK(r, s.Secrets.APIToken) {
 		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token; send Authorization: Bearer <OFFSETRESET_API_TOKEN>")
 		return
@@ -141,7 +165,7 @@ func (s *Service) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.answer(w, r, Local, many, []*reset.Result{reset.ErrorResult(reset.Command{}, reset.Invalid("%v", err))}, false)
 		return
 	}
-	inv := Invocation{Trigger: TriggerAPI, Principal: "api-token", RequestID: r.Header.Get("X-Request-Id")}
+	inv := Invocation{Trigger: TriggerAPI, Principal: "api-token", RequestID: trustedRequestID(r)}
 	if k := strings.TrimSpace(r.Header.Get("Idempotency-Key")); k != "" {
 		if len(k) > 255 {
 			s.answer(w, r, Local, many, []*reset.Result{reset.ErrorResult(reset.Command{}, reset.Invalid("the Idempotency-Key header is %d characters; keep it under 256", len(k)))}, false)
@@ -150,6 +174,35 @@ func (s *Service) serveAPI(w http.ResponseWriter, r *http.Request) {
 		inv.Identity = "api:" + k
 	}
 	s.answer(w, r, Local, AnswerMany(many, cmds), s.RunAll(r.Context(), inv, cmds), false)
+}
+
+// ownOperator refuses what a web page in the operator's browser could send to the local server:
+// a cross-origin request (Origin not the server's own), a "simple" request body type that needs
+// no CORS preflight (text/plain, forms), or a Host that is not a loopback name or address (DNS
+// rebinding points an attacker's name at 127.0.0.1).
+func ownOperator(r *http.Request) error {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(strings.ToLower(host), "[]")
+	ip := net.ParseIP(host)
+	if !(host == "localhost" || strings.HasSuffix(host, ".localhost") || (ip != nil && ip.IsLoopback())) {
+		return fmt.Errorf("the local server only answers requests addressed to localhost or a loopback address, not Host %q (a DNS-rebound name is how a web page would reach it)", r.Host)
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != r.Host {
+			return fmt.Errorf("the local server does not answer web pages: Origin %q is not this server; send the request from a terminal (curl, offsetreset)", o)
+		}
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && mt != "application/octet-stream") {
+			return fmt.Errorf("the local server takes Content-Type application/json or application/octet-stream, not %q (a web page can send forms and text/plain to any server); send -H 'Content-Type: application/json'", ct)
+		}
+	}
+	return nil
 }
 
 // fromLoopback reports whether the request came from this machine (the local server's /invoke

@@ -215,17 +215,20 @@ func (s *Service) notify(ctx context.Context, inv Invocation, res *reset.Result)
 	if res.Status == reset.StatusInvalid {
 		return
 	}
-	failed := s.Notifier.Notify(context.WithoutCancel(ctx), notify.Event{Trigger: inv.Trigger, Principal: inv.Principal, Result: res})
-	for _, f := range failed {
-		s.log().Warn("offsetreset.notify", "requestId", inv.RequestID, "error", f)
+	ev := notify.Event{Trigger: inv.Trigger, Principal: inv.Principal, Result: res}
+	if b, ok := ctx.Value(notifyBatchKey{}).(*notifyBatch); ok {
+		b.add(ev)
+		return
 	}
-	res.Notes = append(res.Notes, failed...)
+	s.sendNotifications(ctx, inv.RequestID, []notify.Event{ev})
 }
 
 // RunAll runs commands in order; a command array is not a transaction, each has its own result.
 // A command with groups expands into one command per matching group (Planner.Expand), each run
 // on its own — policy, guard, plan, audit, undo — with its result in the group's place.
 func (s *Service) RunAll(ctx context.Context, inv Invocation, cmds []reset.Command) []*reset.Result {
+	ctx, batch := withNotifyBatch(ctx)
+	defer s.flushNotifications(ctx, inv.RequestID, batch)
 	var out []*reset.Result
 	for i, c := range cmds {
 		ci := inv
@@ -259,4 +262,91 @@ func AnswerMany(many bool, cmds []reset.Command) bool {
 		}
 	}
 	return many
+}
+
+// MaxNotificationsPerWebhook bounds what one webhook or event makes the sinks receive: one
+// notification per distinct outcome up to this many, then one summary line for the rest.
+const MaxNotificationsPerWebhook = 10
+
+type notifyBatchKey struct{}
+
+// notifyBatch collects the notifications of one webhook's alerts, sent together at its end.
+type notifyBatch struct {
+	mu     sync.Mutex
+	events []notify.Event
+}
+
+func (b *notifyBatch) add(ev notify.Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.events = append(b.events, ev)
+}
+
+func withNotifyBatch(ctx context.Context) (context.Context, *notifyBatch) {
+	b := &notifyBatch{}
+	return context.WithValue(ctx, notifyBatchKey{}, b), b
+}
+
+// flushNotifications sends a batch: one notification per distinct outcome (target, group, to,
+// status), at most MaxNotificationsPerWebhook, and one summary for the rest.
+func (s *Service) flushNotifications(ctx context.Context, requestID string, b *notifyBatch) {
+	if len(b.events) == 0 {
+		return
+	}
+	type key struct{ target, group, to, status string }
+	seen := map[key]bool{}
+	var send []notify.Event
+	rest := 0
+	for _, ev := range b.events {
+		k := key{ev.Result.Target, ev.Result.Group, ev.Result.To, string(ev.Result.Status)}
+		switch {
+		case seen[k]:
+		case len(send) < MaxNotificationsPerWebhook:
+			seen[k] = true
+			send = append(send, ev)
+		default:
+			seen[k] = true
+			rest++
+		}
+	}
+	if rest > 0 {
+		send = append(send, notify.Event{Trigger: send[0].Trigger, Principal: send[0].Principal,
+			Summary: fmt.Sprintf("and %d more distinct outcomes of the same webhook (see the answer and the audit lines, request %s)", rest, requestID)})
+	}
+	s.sendNotifications(ctx, requestID, send)
+}
+
+// sendNotifications sends within the invocation's remaining time, never after the answer (FC
+// and Lambda freeze the instance then), at most four at a time; a failure becomes a note on the
+// result, never a failed reset.
+func (s *Service) sendNotifications(ctx context.Context, requestID string, evs []notify.Event) {
+	if s.Notifier == nil || len(evs) == 0 {
+		return
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-min(time.Second, time.Until(dl)/10)))
+		defer cancel()
+	}
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, ev := range evs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			failed := s.Notifier.Notify(ctx, ev)
+			for _, f := range failed {
+				s.log().Warn("offsetreset.notify", "requestId", requestID, "error", f)
+			}
+			if ev.Result != nil && len(failed) > 0 {
+				mu.Lock()
+				ev.Result.Notes = append(ev.Result.Notes, failed...)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
 }
