@@ -26,10 +26,10 @@ func TestPolicyKeysThroughSignedSlackRequests(t *testing.T) {
 	}
 	const user, channel = "U2147483697", "slack:C2147483705" // what slackForm sends
 	cases := []struct {
-		key          string
-		rule         func(*config.PolicyRule)
+		key           string
+		rule          func(*config.PolicyRule)
 		allow, refuse string // command texts
-		why          string // in the refusal
+		why           string // in the refusal
 	}{
 		{"triggers", func(r *config.PolicyRule) { r.Triggers = []string{"alert"} }, "", "plan demo billing orders latest", "no policy rule allows chat triggers"},
 		{"principals", func(r *config.PolicyRule) { r.Principals = []string{"slack:" + user} }, "plan demo billing orders latest", "", ""},
