@@ -30,19 +30,16 @@ type Alert struct {
 	// Common are labels every alert of one webhook shares (Alertmanager's commonLabels): one map,
 	// shared by the alerts of the webhook and never copied into each, so a webhook's cost stays
 	// linear in its size. A key in Labels wins over the same key here. Read labels through Label,
-	// Lookup, Group, Topic and Describe, which see both. Treat it as read-only.
-	Common map[string]string `json:"common,omitempty"`
+	// Lookup, Group, Topic and Describe, which see both. Treat it as read-only. It is not
+	// marshalled: repeated in every alert it would make an answer cost alerts × labels.
+	Common map[string]string `json:"-"`
 	// Fields are other facts of the alert a rule may match on (metricName, namespace, the
 	// CloudMonitor application groupId, …). They never name the consumer group.
 	Fields map[string]string `json:"fields,omitempty"`
 	// ID identifies the alert at its source (fingerprint, transId, message id), for the audit.
 	ID string `json:"id,omitempty"`
 	// Key is the identity of one notification, the same across webhook retries and Alertmanager HA peers.
-	//
-	// It is unique within its Source, at most MaxKeyLen bytes (see BoundKey), and "" only when
-	// the source sent none of the fields it is made of; each decoder's doc says which. A
-	// still-firing alert notified again (Alertmanager's repeat_interval) keeps its Key: which
-	// repeats count as the same delivery is the caller's window, not the Key's.
+	// (Unique within Source, at most MaxKeyLen bytes; each decoder's doc says what it is made of.)
 	Key string `json:"key,omitempty"`
 }
 

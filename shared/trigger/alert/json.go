@@ -219,7 +219,7 @@ func CountJSON(raw []byte) int {
 // CountEntries is an upper bound of the members and elements of a JSON text at any depth: the
 // commas outside strings, plus one. One pass, no allocation; for a bound checked before
 // decoding into maps of any depth.
-func CountEntries(s string) int {
+func CountEntries[T ~string | ~[]byte](s T) int {
 	n := 1
 	for i := 0; i < len(s); i++ {
 		switch s[i] {

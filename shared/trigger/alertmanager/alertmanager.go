@@ -64,8 +64,9 @@ func Decode(body []byte) ([]alert.Alert, error) { return DecodeAs("alertmanager"
 // Each alert's Key is its fingerprint + "@" + startsAt (RFC 3339, UTC; alert.KeyTime): the
 // fingerprint is the hash of the alert's label set, and startsAt when it began firing, so a
 // retried webhook and both peers of an Alertmanager HA pair give the same Key, and an alert that
-// resolves and fires again gets a new one. Without a fingerprint the Key is "" (both
-// Alertmanager and Grafana always send one).
+// resolves and fires again gets a new one. A still-firing alert notified again
+// (repeat_interval) keeps its Key: which repeats count as the same delivery is the caller's
+// window. Without a fingerprint the Key is "" (Alertmanager and Grafana always send one).
 func DecodeAs(source string, body []byte) ([]alert.Alert, error) {
 	var p Payload
 	if err := alert.DecodeJSON(body, &p); err != nil {

@@ -252,7 +252,7 @@ var (
 )
 
 // Verify checks the message's signature with the certificate at signing_cert_url, and that its
-// topic is allowed.
+// topic is allowed. It does not check the message's age: call Fresh as well.
 func (c *Client) Verify(ctx context.Context, m Message) error {
 	if len(c.Topics) == 0 {
 		return ErrNoTopics

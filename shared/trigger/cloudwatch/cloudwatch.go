@@ -4,8 +4,9 @@
 // SNS, a map in EventBridge) become labels, so MSK's "Consumer Group" and "Topic" name the group
 // and topic.
 //
-// Decoding costs time and memory linear in the event: every list (records, metrics, dimensions,
-// resources) is counted before it is decoded and refused beyond its bound.
+// Decoding costs time and memory linear in the event: the records of an SNS event are counted
+// before they are decoded (at most MaxRecords), and an alarm or an EventBridge event with more
+// than MaxValues JSON values is refused before it is decoded.
 //
 // An alert's Key is the alarm ARN (the alarm name when there is none) + "@" + the time of the
 // state change (RFC 3339, UTC; alert.KeyTime): StateChangeTime in SNS, detail.state.timestamp in
@@ -109,16 +110,16 @@ func (l *snsRecords) UnmarshalJSON(raw []byte) error {
 	})
 }
 
-// MaxList bounds the metrics, dimensions and resources of one alarm.
-const MaxList = alert.MaxLabels
+// MaxValues bounds the JSON values (members and elements at any depth) of one alarm message or
+// EventBridge event: CloudWatch's have tens.
+const MaxValues = 4 * alert.MaxLabels
 
-// list is a JSON array counted before it is decoded: at most MaxList elements.
-type list[T any] []T
-
-func (l *list[T]) UnmarshalJSON(raw []byte) error {
-	return alert.DecodeList(raw, MaxList, (*[]T)(l), func(n int) string {
-		return fmt.Sprintf("a list of the alarm has %d elements (metrics, dimensions or resources), more than the %d accepted", n, MaxList)
-	})
+// tooBig refuses an alarm or event of more than MaxValues values, before it is decoded.
+func tooBig(what string, raw []byte) error {
+	if n := alert.CountEntries(raw); n > MaxValues {
+		return &alert.BodyError{Text: fmt.Sprintf("the %s has %d JSON values, more than the %d accepted; CloudWatch's have tens", what, n, MaxValues)}
+	}
+	return nil
 }
 
 // Alarm is the CloudWatch alarm JSON carried in an SNS message.
@@ -137,11 +138,11 @@ type Alarm struct {
 
 // Trigger is the alarm's metric: one metric, or metric-math queries.
 type Trigger struct {
-	MetricName string           `json:"MetricName"`
-	Namespace  string           `json:"Namespace"`
-	Statistic  string           `json:"Statistic"`
-	Dimensions list[Dimension]  `json:"Dimensions"`
-	Metrics    list[MetricMath] `json:"Metrics"`
+	MetricName string       `json:"MetricName"`
+	Namespace  string       `json:"Namespace"`
+	Statistic  string       `json:"Statistic"`
+	Dimensions []Dimension  `json:"Dimensions"`
+	Metrics    []MetricMath `json:"Metrics"`
 }
 
 // MetricMath is one query of a metric-math alarm.
@@ -149,9 +150,9 @@ type MetricMath struct {
 	ID         string `json:"Id"`
 	MetricStat struct {
 		Metric struct {
-			MetricName string          `json:"MetricName"`
-			Namespace  string          `json:"Namespace"`
-			Dimensions list[Dimension] `json:"Dimensions"`
+			MetricName string      `json:"MetricName"`
+			Namespace  string      `json:"Namespace"`
+			Dimensions []Dimension `json:"Dimensions"`
 		} `json:"Metric"`
 	} `json:"MetricStat"`
 }
@@ -201,6 +202,9 @@ func DecodeSNS(raw []byte) ([]alert.Alert, error) {
 // DecodeAlarm reads the alarm JSON of an SNS message.
 func DecodeAlarm(msg []byte) (alert.Alert, error) {
 	var al Alarm
+	if err := tooBig("alarm", msg); err != nil {
+		return alert.Alert{}, err
+	}
 	if err := alert.DecodeJSON(msg, &al); err != nil {
 		return alert.Alert{}, fmt.Errorf("the message is not a CloudWatch alarm: %v", err)
 	}
@@ -251,13 +255,13 @@ func key(arn, name, at string) string {
 }
 
 type ebEvent struct {
-	ID         string       `json:"id"`
-	DetailType string       `json:"detail-type"`
-	Source     string       `json:"source"`
-	Account    string       `json:"account"`
-	Time       string       `json:"time"`
-	Region     string       `json:"region"`
-	Resources  list[string] `json:"resources"`
+	ID         string   `json:"id"`
+	DetailType string   `json:"detail-type"`
+	Source     string   `json:"source"`
+	Account    string   `json:"account"`
+	Time       string   `json:"time"`
+	Region     string   `json:"region"`
+	Resources  []string `json:"resources"`
 	Detail     struct {
 		AlarmName string `json:"alarmName"`
 		State     struct {
@@ -266,8 +270,8 @@ type ebEvent struct {
 			Timestamp string `json:"timestamp"`
 		} `json:"state"`
 		Configuration struct {
-			Description string         `json:"description"`
-			Metrics     list[ebMetric] `json:"metrics"`
+			Description string     `json:"description"`
+			Metrics     []ebMetric `json:"metrics"`
 		} `json:"configuration"`
 	} `json:"detail"`
 }
@@ -276,9 +280,9 @@ type ebMetric struct {
 	ID         string `json:"id"`
 	MetricStat struct {
 		Metric struct {
-			Namespace  string         `json:"namespace"`
-			Name       string         `json:"name"`
-			Dimensions alert.LabelSet `json:"dimensions"`
+			Namespace  string            `json:"namespace"`
+			Name       string            `json:"name"`
+			Dimensions map[string]string `json:"dimensions"`
 		} `json:"metric"`
 	} `json:"metricStat"`
 }
@@ -286,6 +290,9 @@ type ebMetric struct {
 // DecodeEventBridge reads an EventBridge CloudWatch Alarm State Change event.
 func DecodeEventBridge(raw []byte) (alert.Alert, error) {
 	var ev ebEvent
+	if err := tooBig("EventBridge event", raw); err != nil {
+		return alert.Alert{}, err
+	}
 	if err := alert.DecodeJSON(raw, &ev); err != nil {
 		return alert.Alert{}, err
 	}

@@ -119,13 +119,18 @@ func TestLimits(t *testing.T) {
 	if _, err := Decode([]byte(records)); err == nil || err.Error() != "the SNS event has 101 records, more than 100" {
 		t.Errorf("records: %v", err)
 	}
-	dims := `{"AlarmName":"a","NewStateValue":"ALARM","Trigger":{"Dimensions":[` + strings.TrimSuffix(strings.Repeat(`{"name":"n","value":"v"},`, MaxList+1), ",") + `]}}`
-	if _, err := DecodeAlarm([]byte(dims)); err == nil ||
-		err.Error() != "the message is not a CloudWatch alarm: a list of the alarm has 257 elements (metrics, dimensions or resources), more than the 256 accepted" {
+	dims := func(n int) string {
+		return `{"AlarmName":"a","NewStateValue":"ALARM","Trigger":{"Dimensions":[` + strings.TrimSuffix(strings.Repeat(`{"name":"n","value":"v"},`, n), ",") + `]}}`
+	}
+	if _, err := DecodeAlarm([]byte(dims(MaxValues / 4))); err != nil {
+		t.Errorf("256 dimensions: %v", err)
+	}
+	if _, err := DecodeAlarm([]byte(dims(MaxValues / 2))); err == nil ||
+		err.Error() != "the alarm has 1026 JSON values, more than the 1024 accepted; CloudWatch's have tens" {
 		t.Errorf("dimensions: %v", err)
 	}
-	res := `{"source":"aws.cloudwatch","detail-type":"CloudWatch Alarm State Change","resources":[` + strings.TrimSuffix(strings.Repeat(`"r",`, MaxList+1), ",") + `],"detail":{"alarmName":"a","state":{"value":"ALARM"}}}`
-	if _, err := Decode([]byte(res)); err == nil || err.Error() != "a list of the alarm has 257 elements (metrics, dimensions or resources), more than the 256 accepted" {
+	res := `{"source":"aws.cloudwatch","detail-type":"CloudWatch Alarm State Change","resources":[` + strings.TrimSuffix(strings.Repeat(`"r",`, MaxValues), ",") + `],"detail":{"alarmName":"a","state":{"value":"ALARM"}}}`
+	if _, err := Decode([]byte(res)); err == nil || err.Error() != "the EventBridge event has 1028 JSON values, more than the 1024 accepted; CloudWatch's have tens" {
 		t.Errorf("resources: %v", err)
 	}
 	if Detect([]byte(records)) != KindSNS {
