@@ -317,6 +317,11 @@ func (s *Service) serveCloudEye(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("the %s header says %s but the body is a %s", cloudeye.TypeHeader, h, msg.Type))
 		return
 	}
+	// A captured notification acts only within 15 minutes of its sending, token or signature.
+	if err := cloudeye.Fresh(msg, s.now()); err != nil {
+		writeError(w, http.StatusUnauthorized, err.Error())
+		return
+	}
 	switch msg.Type {
 	case cloudeye.TypeSubscriptionConfirmation:
 		if err := smn.Allowed(msg.SubscribeURL); err != nil {

@@ -264,6 +264,7 @@ func TestCloudEyeSignature(t *testing.T) {
 	}})
 	var m cloudeye.Message
 	json.Unmarshal(readEvent(t, "http/cloudeye-notification.json"), &m)
+	m.Timestamp = time.Now().UTC().Format(time.RFC3339) // SMN stamps its send time
 	url := f.srv.URL + "/v1/alerts/cloudeye"
 
 	// Unsigned or wrongly signed: 401, nothing fetched outside the allowlist, nothing changed.
@@ -292,6 +293,14 @@ func TestCloudEyeSignature(t *testing.T) {
 		if !strings.HasPrefix(u, "https://smn.cn-north-4.myhuaweicloud.com/") {
 			t.Fatalf("fetched %s", u)
 		}
+	}
+	f.unchanged(t)
+
+	// Signed by SMN but sent 16 minutes ago (a captured message replayed): refused, nothing changed.
+	old := m
+	old.Timestamp = time.Now().Add(-16 * time.Minute).UTC().Format(time.RFC3339)
+	if a := send(t, "POST", url, signer.signed(t, old), nil); a.code != 401 || !strings.Contains(errorText(t, a), "more than the 15 minutes accepted; it is refused as a possible replay") {
+		t.Fatalf("%d %s", a.code, a.body)
 	}
 	f.unchanged(t)
 

@@ -14,6 +14,7 @@ import (
 	"offsetreset/shared/reset"
 	"offsetreset/shared/server"
 	"offsetreset/shared/trigger/alert"
+	"offsetreset/shared/trigger/grafana"
 )
 
 // Every policy rule key, through real signed Slack requests: a command the rule allows gets a
@@ -171,4 +172,23 @@ func TestNotificationsStayInsideTheInvocation(t *testing.T) {
 	if c := auditCount(t, f.audit); c["applied"] != 1 || len(c) != 1 {
 		t.Fatalf("audit %v", c)
 	}
+}
+
+// Replay windows: a Grafana signature over the body alone would verify forever, and a DingTalk
+// timestamp far in the future would stay valid for its whole window: both are refused and change
+// nothing. (SMN's 15 minutes: TestCloudEyeSignature.)
+func TestReplayWindows(t *testing.T) {
+	f := newDemo(t)
+	body := readEvent(t, "http/grafana.json")
+	a := send(t, "POST", f.srv.URL+"/v1/alerts/grafana", body, map[string]string{"Content-Type": "application/json",
+		grafana.SignatureHeader: grafana.Sign(trSecrets.WebhookHMAC, "", body)})
+	if a.code != 401 || !strings.Contains(errorText(t, a), "the HMAC signature covers the body without a timestamp, so a captured request would verify forever") {
+		t.Fatalf("%d %s", a.code, a.body)
+	}
+	f.unchanged(t)
+	a, _ = f.dingtalk(t, dingMessage("manager4711", "plan demo billing orders latest"), time.Now().Add(6*time.Minute))
+	if a.code != 401 || !strings.Contains(errorText(t, a), "ahead of this server's clock, more than the 5 minutes accepted") {
+		t.Fatalf("%d %s", a.code, a.body)
+	}
+	f.unchanged(t)
 }

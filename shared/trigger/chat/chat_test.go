@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"offsetreset/shared/reset"
-	"offsetreset/shared/trigger/alert/hostile"
+	"offsetreset/shared/internal/hostile"
 )
 
 func TestParse(t *testing.T) {

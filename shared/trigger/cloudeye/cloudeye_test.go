@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"offsetreset/events"
-	"offsetreset/shared/trigger/alert/hostile"
+	"offsetreset/shared/internal/hostile"
 )
 
 // testSigner is an SMN signing key with a self-signed certificate.

@@ -9,7 +9,7 @@ import (
 
 	"offsetreset/events"
 	"offsetreset/shared/trigger/alert"
-	"offsetreset/shared/trigger/alert/hostile"
+	"offsetreset/shared/internal/hostile"
 )
 
 func TestDecodeSample(t *testing.T) {

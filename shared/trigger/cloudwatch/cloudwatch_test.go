@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"offsetreset/events"
-	"offsetreset/shared/trigger/alert/hostile"
+	"offsetreset/shared/internal/hostile"
 )
 
 func TestDetect(t *testing.T) {

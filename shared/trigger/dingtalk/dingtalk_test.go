@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"offsetreset/events"
-	"offsetreset/shared/trigger/alert/hostile"
+	"offsetreset/shared/internal/hostile"
 )
 
 func TestVerify(t *testing.T) {

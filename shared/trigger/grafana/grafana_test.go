@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"offsetreset/events"
-	"offsetreset/shared/trigger/alert/hostile"
+	"offsetreset/shared/internal/hostile"
 )
 
 func TestDecodeSample(t *testing.T) {

@@ -51,6 +51,9 @@ type Sample struct {
 	ContentType string            `json:"contentType"`
 	Headers     map[string]string `json:"headers"`
 	Auth        string            `json:"auth"`
+	// Stamp names a top-level JSON field the sender sets to its send time (SMN's timestamp),
+	// set to now when the sample is sent, so a receiver's freshness check sees a live message.
+	Stamp string `json:"stamp,omitempty"`
 }
 
 // Load reads manifest.json of fsys (events.FS) and checks that every listed file exists.
@@ -85,6 +88,14 @@ func (s Sample) Request(ctx context.Context, fsys fs.FS, baseURL string, sec ser
 	body, err := s.Body(fsys)
 	if err != nil {
 		return nil, err
+	}
+	if s.Stamp != "" {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, fmt.Errorf("%s: stamp %s: %v", s.File, s.Stamp, err)
+		}
+		m[s.Stamp], _ = json.Marshal(now.UTC().Format(time.RFC3339))
+		body, _ = json.Marshal(m)
 	}
 	header := http.Header{}
 	for k, v := range s.Headers {
