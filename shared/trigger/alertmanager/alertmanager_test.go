@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"offsetreset/events"
-	"offsetreset/shared/trigger/alert"
 	"offsetreset/shared/internal/hostile"
+	"offsetreset/shared/trigger/alert"
 )
 
 func TestDecodeSample(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"offsetreset/shared/reset"
 	"offsetreset/shared/internal/hostile"
+	"offsetreset/shared/reset"
 )
 
 func TestParse(t *testing.T) {
