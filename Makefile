@@ -4,7 +4,7 @@ GOFLAGS   ?=
 LDFLAGS   := -s -w
 BUILD     := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 
-.PHONY: test vet fmt build demo run fuzz bench bench-coldstart sizes deploy-fc deploy-aws clean
+.PHONY: test vet fmt build install check-config demo run fuzz bench bench-coldstart sizes deploy-fc deploy-aws clean
 
 # The config packed into the deployment zips as offsetreset.yaml.
 CONFIG    ?= deploy/offsetreset.example.yaml
@@ -19,8 +19,14 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
+# The local server (offsetreset serve): the embedded demo backends unless $OFFSETRESET_CONFIG or
+# ./offsetreset.yaml names targets.
 run:
-	$(GO) run ./functions/local
+	$(GO) run ./functions/offsetreset serve
+
+# The offsetreset command into $GOBIN (go env GOPATH/bin by default).
+install:
+	$(GO) install ./functions/offsetreset
 
 demo:
 	$(GO) run ./scripts/demo
@@ -37,13 +43,22 @@ fuzz:
 bench:
 	$(GO) test -run XXX -bench . -benchmem ./...
 
-build: dist/fc/bootstrap.zip dist/lambda/bootstrap-arm64.zip dist/lambda/bootstrap-amd64.zip
+build: dist/offsetreset dist/fc/bootstrap.zip dist/lambda/bootstrap-arm64.zip dist/lambda/bootstrap-amd64.zip
 
-dist/fc/bootstrap.zip: FORCE
+# Refuses a CONFIG that does not load (the check every function makes at start), before anything
+# is built or deployed.
+check-config:
+	$(GO) run ./functions/offsetreset check-config -config $(CONFIG)
+
+# The offsetreset command for this machine.
+dist/offsetreset: check-config FORCE
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./functions/offsetreset
+
+dist/fc/bootstrap.zip: check-config FORCE
 	GOOS=linux GOARCH=amd64 $(BUILD) -o dist/fc/bootstrap ./functions/fc
 	$(GO) run ./scripts/pack -o $@ bootstrap=dist/fc/bootstrap offsetreset.yaml=$(CONFIG)
 
-dist/lambda/bootstrap-%.zip: FORCE
+dist/lambda/bootstrap-%.zip: check-config FORCE
 	GOOS=linux GOARCH=$* $(BUILD) -tags lambda.norpc -o dist/lambda/$*/bootstrap ./functions/lambda
 	$(GO) run ./scripts/pack -o $@ bootstrap=dist/lambda/$*/bootstrap offsetreset.yaml=$(CONFIG)
 

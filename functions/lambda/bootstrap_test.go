@@ -22,7 +22,11 @@ import (
 	"offsetreset/shared/trigger/samples"
 )
 
-// buildBootstrap builds the function as Lambda runs it (provided.al2023: a binary named bootstrap).
+// buildBootstrap builds the function as Lambda runs it (provided.al2023: a binary named bootstrap,
+// tag lambda.norpc). It builds with the settings `go test` itself uses (cgo as the environment
+// has it, no -trimpath), so on a fresh clone it reuses the packages the test build just compiled
+// instead of rebuilding the standard library and every SDK; `make build` makes the release
+// binaries with CGO_ENABLED=0 -trimpath.
 func buildBootstrap(t *testing.T) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
@@ -30,8 +34,7 @@ func buildBootstrap(t *testing.T) string {
 		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	out := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command(goBin, "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd := exec.Command(goBin, "build", "-tags", "lambda.norpc", "-o", out, ".")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, b)
 	}

@@ -1,5 +1,5 @@
-// Command demo is `make demo`: it builds the local server and the Lambda bootstrap, starts the
-// local server on the embedded backends (in-process Kafka broker and cloud API emulators) with
+// Command demo is `make demo`: it builds the offsetreset command and the Lambda bootstrap, starts
+// `offsetreset serve` on the embedded backends (in-process Kafka broker and cloud API emulators) with
 // events/demo.yaml's policy and alert rules, sends every sample of events/ (FC and HTTP samples
 // to the server, signed as their senders sign them; Lambda samples through the built bootstrap
 // against a local Runtime API), walks a chat plan → confirm, prints what each did as readable
@@ -30,7 +30,7 @@ import (
 	"offsetreset/shared/trigger/samples"
 )
 
-// The demo secrets functions/local sets for the embedded backends.
+// The demo secrets `offsetreset serve` sets for the embedded backends.
 var secrets = server.Secrets{
 	APIToken:     "demo-api-token",
 	WebhookToken: "demo-webhook-token",
@@ -52,8 +52,8 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	step("building functions/local and functions/lambda")
-	for _, b := range []struct{ out, pkg string }{{"local", "./functions/local"}, {"bootstrap", "./functions/lambda"}} {
+	step("building functions/offsetreset and functions/lambda")
+	for _, b := range []struct{ out, pkg string }{{"offsetreset", "./functions/offsetreset"}, {"bootstrap", "./functions/lambda"}} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b.out), b.pkg)
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {
@@ -61,8 +61,8 @@ func run() error {
 		}
 	}
 
-	step("starting the local server on the embedded backends")
-	local := exec.Command(filepath.Join(dir, "local"), "-addr", "127.0.0.1:0", "-policy", "events/demo.yaml")
+	step("starting offsetreset serve on the embedded backends")
+	local := exec.Command(filepath.Join(dir, "offsetreset"), "serve", "-addr", "127.0.0.1:0", "-policy", "events/demo.yaml")
 	local.Env = cleanEnv()
 	local.Stderr = io.Discard // the server's JSON audit log; the tables below say the same
 	out, err := local.StdoutPipe()
