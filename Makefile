@@ -4,7 +4,7 @@ GOFLAGS   ?=
 LDFLAGS   := -s -w
 BUILD     := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 
-.PHONY: test vet fmt build install check-config demo run fuzz bench bench-coldstart sizes deploy-fc deploy-aws clean
+.PHONY: test vet fmt build install check-config demo run fuzz bench bench-coldstart bench-50k sizes deploy-fc deploy-aws clean
 
 # The config packed into the deployment zips as offsetreset.yaml.
 CONFIG    ?= deploy/offsetreset.example.yaml
@@ -28,7 +28,10 @@ run:
 install:
 	$(GO) install ./functions/offsetreset
 
+# Builds (saying what it compiles: the first time about a minute on 2 cores), then sends every
+# sample of events/ to offsetreset serve on the embedded backends, each on fresh demo data.
 demo:
+	@echo "make demo: compiling the launcher (a few seconds on a fresh machine)"
 	$(GO) run ./scripts/demo
 
 # Short fuzzing of every decoder (their seed corpora also run as part of make test).
@@ -36,7 +39,7 @@ FUZZTIME ?= 20s
 FUZZ := FuzzDecodeCommands:./shared/reset FuzzParseTo:./shared/reset FuzzParse:./shared/trigger/chat \
 	FuzzDecode:./shared/trigger/alertmanager FuzzDecode:./shared/trigger/grafana FuzzDecode:./shared/trigger/cloudmonitor \
 	FuzzParseDimensions:./shared/trigger/cloudmonitor FuzzDecode:./shared/trigger/cloudeye FuzzDecode:./shared/trigger/cloudwatch \
-	FuzzDecode:./shared/trigger/slack FuzzDecode:./shared/trigger/dingtalk
+	FuzzDecode:./shared/trigger/slack FuzzDecode:./shared/trigger/dingtalk FuzzLabelSet:./shared/trigger/alert
 fuzz:
 	@for f in $(FUZZ); do echo "== $$f"; $(GO) test -run XXX -fuzz "^$${f%%:*}$$" -fuzztime $(FUZZTIME) "$${f#*:}" || exit 1; done
 
@@ -70,6 +73,12 @@ sizes: build
 
 bench-coldstart:
 	./scripts/bench-coldstart
+
+# A reset of 50,000 partitions on kfake: wall time and peak RSS of the FC bootstrap beside a bare
+# kadm program doing the same seek (the floor), side by side; KCL=path/to/kcl adds a kcl column.
+BENCH50K ?= -runs 5
+bench-50k:
+	$(GO) run ./scripts/bench50k $(BENCH50K)
 
 deploy-fc: dist/fc/bootstrap.zip
 	@command -v s >/dev/null || { echo "deploy-fc needs Serverless Devs: npm install -g @serverless-devs/s, then s config add"; exit 1; }

@@ -137,6 +137,12 @@ func TestSAMTemplate(t *testing.T) {
 	if eic["MaximumRetryAttempts"] != 2 || onFailure["Type"] != "SQS" || tpl["Resources"].(map[string]any)[queue.(string)].(map[string]any)["Type"] != "AWS::SQS::Queue" {
 		t.Errorf("EventInvokeConfig %v", eic)
 	}
+	// Deferred chat replies: the function may invoke itself, and nothing else.
+	stmt := p["Policies"].([]any)[0].(map[string]any)["Statement"].([]any)[0].(map[string]any)
+	res := stmt["Resource"].([]any)
+	if stmt["Action"] != "lambda:InvokeFunction" || len(res) != 2 || !strings.HasSuffix(res[0].(map[string]any)["Fn::Sub"].(string), ":function:"+p["FunctionName"].(string)) {
+		t.Errorf("Policies %v", p["Policies"])
+	}
 	if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" || p["Architectures"].([]any)[0] != "arm64" {
 		t.Errorf("runtime %v handler %v arch %v", p["Runtime"], p["Handler"], p["Architectures"])
 	}
@@ -194,7 +200,7 @@ func TestPoliciesNameEveryAction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	actions := regexp.MustCompile(`"((?:alikafka|mq|rocketmq):[A-Za-z]+)"`).FindAllStringSubmatch(string(b), -1)
+	actions := regexp.MustCompile(`"((?:alikafka|mq|rocketmq|fc):[A-Za-z]+)"`).FindAllStringSubmatch(string(b), -1)
 	if len(actions) == 0 {
 		t.Fatal("no actions in the RAM policy")
 	}

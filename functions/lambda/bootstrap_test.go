@@ -81,63 +81,13 @@ func TestBootstrap(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	api := lambdatest.Start()
-	defer api.Close()
-
-	proc := exec.Command(bin)
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "OFFSETRESET_") && !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "_LAMBDA") {
-			env = append(env, kv)
-		}
-	}
-	proc.Env = append(env,
-		"AWS_LAMBDA_RUNTIME_API="+api.Addr(),
-		"AWS_LAMBDA_FUNCTION_NAME=offsetreset",
+	boot := startBootstrap(t, bin,
 		"OFFSETRESET_CONFIG="+cfgPath,
 		"OFFSETRESET_API_TOKEN="+testSecrets.APIToken,
 		"OFFSETRESET_WEBHOOK_TOKEN="+testSecrets.WebhookToken,
 	)
-	logs := &lockedBuf{}
-	proc.Stdout, proc.Stderr = logs, logs
-	if err := proc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- proc.Wait() }()
-	defer func() {
-		proc.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("bootstrap output:\n%s", logs.String())
-		}
-	}()
-
-	n := 0
-	invoke := func(body []byte) lambdatest.Result {
-		t.Helper()
-		n++
-		id := fmt.Sprintf("req-%d", n)
-		select {
-		case api.Events <- lambdatest.Invocation{ID: id, Body: body}:
-		case err := <-exited:
-			t.Fatalf("the bootstrap exited: %v\n%s", err, logs.String())
-		case <-time.After(60 * time.Second):
-			t.Fatal("the bootstrap never asked for the next event")
-		}
-		select {
-		case r := <-api.Results:
-			if r.ID != id {
-				t.Fatalf("answer for %s, expected %s: %s", r.ID, id, r.Body)
-			}
-			return r
-		case err := <-exited:
-			t.Fatalf("the bootstrap exited: %v\n%s", err, logs.String())
-		case <-time.After(60 * time.Second):
-			t.Fatal("no answer within 60 s")
-		}
-		return lambdatest.Result{}
-	}
+	invoke := func(body []byte) lambdatest.Result { t.Helper(); return boot.invoke(t, "", body) }
+	logs := boot.logs
 	committed := func(group, topic string) map[int32]int64 {
 		c, err := k.Committed(ctx, group)
 		if err != nil {
@@ -251,4 +201,78 @@ func TestBootstrap(t *testing.T) {
 			t.Fatalf("secret %q in the logs", secret)
 		}
 	}
+}
+
+// bootProc is the built bootstrap running against a fake Runtime API.
+type bootProc struct {
+	api    *lambdatest.RuntimeAPI
+	logs   *lockedBuf
+	exited chan error
+	n      int
+}
+
+// startBootstrap runs bin as Lambda would: AWS_LAMBDA_RUNTIME_API pointing at a fake Runtime
+// API, function name offsetreset, the environment without this machine's OFFSETRESET_*, AWS_*,
+// proxy and CA variables, plus env. It is stopped (and its output shown on failure) when the
+// test ends.
+func startBootstrap(t *testing.T, bin string, env ...string) *bootProc {
+	t.Helper()
+	api := lambdatest.Start()
+	proc := exec.Command(bin)
+	var base []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch upper := strings.ToUpper(name); {
+		case strings.HasPrefix(upper, "OFFSETRESET_"), strings.HasPrefix(upper, "AWS_"), strings.HasPrefix(upper, "_LAMBDA"),
+			strings.HasPrefix(upper, "ALIBABA_CLOUD_"), upper == "HTTPS_PROXY", upper == "HTTP_PROXY", upper == "NO_PROXY", upper == "SSL_CERT_FILE", upper == "SSL_CERT_DIR":
+		default:
+			base = append(base, kv)
+		}
+	}
+	proc.Env = append(append(base, "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "AWS_LAMBDA_FUNCTION_NAME=offsetreset"), env...)
+	b := &bootProc{api: api, logs: &lockedBuf{}, exited: make(chan error, 1)}
+	proc.Stdout, proc.Stderr = b.logs, b.logs
+	if err := proc.Start(); err != nil {
+		api.Close()
+		t.Fatal(err)
+	}
+	go func() { b.exited <- proc.Wait() }()
+	t.Cleanup(func() {
+		proc.Process.Kill()
+		<-b.exited
+		api.Close()
+		if t.Failed() {
+			t.Logf("bootstrap output:\n%s", b.logs.String())
+		}
+	})
+	return b
+}
+
+// invoke hands the function one event (request id id, or req-N when "") and waits for what it
+// posts back.
+func (b *bootProc) invoke(t *testing.T, id string, body []byte) lambdatest.Result {
+	t.Helper()
+	b.n++
+	if id == "" {
+		id = fmt.Sprintf("req-%d", b.n)
+	}
+	select {
+	case b.api.Events <- lambdatest.Invocation{ID: id, Body: body}:
+	case err := <-b.exited:
+		t.Fatalf("the bootstrap exited: %v\n%s", err, b.logs.String())
+	case <-time.After(60 * time.Second):
+		t.Fatal("the bootstrap never asked for the next event")
+	}
+	select {
+	case r := <-b.api.Results:
+		if r.ID != id {
+			t.Fatalf("answer for %s, expected %s: %s", r.ID, id, r.Body)
+		}
+		return r
+	case err := <-b.exited:
+		t.Fatalf("the bootstrap exited: %v\n%s", err, b.logs.String())
+	case <-time.After(60 * time.Second):
+		t.Fatal("no answer within 60 s")
+	}
+	return lambdatest.Result{}
 }

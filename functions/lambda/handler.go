@@ -101,6 +101,14 @@ func requestID(ctx context.Context) string {
 
 // Invoke handles one event.
 func (h *handler) Invoke(ctx context.Context, event json.RawMessage) (json.RawMessage, error) {
+	if server.IsChatJobEvent(event) {
+		// Deferred chat work this function handed to itself; its result goes to the chat. A
+		// retry of it is the same job (the same confirm identity), so it never applies twice.
+		if err := h.svc.RunChatJobEvent(ctx, event); err != nil {
+			return nil, &InvalidEvent{Msg: err.Error()}
+		}
+		return json.RawMessage(`{"status":"done"}`), nil
+	}
 	switch classify(event) {
 	case kindHTTP:
 		return h.serveHTTP(ctx, event)

@@ -15,7 +15,7 @@ import (
 	"strings"
 )
 
-// Exit codes (SPEC §7): one per kind of outcome, so scripts can tell them apart.
+// Exit codes: one per kind of outcome, so scripts can tell them apart.
 const (
 	exitOK      = 0 // planned, applied, unchanged
 	exitFailed  = 1 // failed or unknown: look before retrying

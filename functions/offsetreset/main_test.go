@@ -533,9 +533,9 @@ func TestRemote(t *testing.T) {
 	e.wantCommitted(t, "billing", with(initialBilling, "payments", map[int32]int64{0: 6, 1: 6}))
 }
 
-// serve is the local server of the embedded default (formerly functions/local): its banner, and
-// a remote apply whose result is read back from the broker in the server's process with status.
-// An apply without a terminal leaves the offsets where they were.
+// serve is the local server of the embedded default: its banner and the commands it says to try,
+// and a remote apply whose result is read back from the broker in the server's process with
+// status. An apply without a terminal leaves the offsets where they were.
 func TestServeEmbedded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -553,16 +553,20 @@ func TestServeEmbedded(t *testing.T) {
 		srv.Process.Signal(syscall.SIGTERM)
 		srv.Wait()
 	}()
+	// The banner ends with the Try: lines and an empty line.
 	var base string
-	var banner []string
+	var banner, try []string
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		banner = append(banner, sc.Text())
 		if u, ok := strings.CutPrefix(sc.Text(), "offsetreset listening on "); ok {
 			base = u
 		}
-		if strings.TrimSpace(sc.Text()) == "Try:" {
+		if try != nil && sc.Text() == "" {
 			break
+		}
+		if try != nil || sc.Text() == "Try:" {
+			try = append(try, sc.Text())
 		}
 	}
 	go io.Copy(io.Discard, out)
@@ -576,6 +580,17 @@ func TestServeEmbedded(t *testing.T) {
 		t.Fatalf("no listening line:\n%s", text)
 	}
 	auth := []string{"OFFSETRESET_API_TOKEN=demo-api-token"}
+	// Every offsetreset command of the Try: lines works as printed, on the served targets.
+	if len(try) != 4 || !strings.Contains(try[3], "curl -s -H 'Content-Type: application/json' -d '{\"target\":\"ali-kafka-demo\"") {
+		t.Fatalf("Try: lines %q", try)
+	}
+	for i, said := range []string{"Plan for group billing on demo to latest", "Lag of group billing on hw-rmq-demo"} {
+		words := strings.Fields(try[1+i])
+		if len(words) < 2 || words[0] != auth[0] || words[1] != "offsetreset" {
+			t.Fatalf("Try: line %q", try[1+i])
+		}
+		runBin(t, call{args: words[2:], env: auth}).want(t, exitOK, []string{said}, nil)
+	}
 	status := func() string {
 		o := runBin(t, call{args: []string{"status", "-o", "csv", "-remote", base, "demo", "billing"}, env: auth})
 		o.want(t, exitOK, nil, nil)

@@ -17,10 +17,6 @@ import (
 	"offsetreset/shared/server"
 )
 
-// triggerCLI is the policy's trigger kind of this command (config.TriggerKinds): with no rule
-// naming it, the CLI may plan and apply, like api.
-const triggerCLI = "cli"
-
 // options are the flags of plan, apply and status.
 type options struct {
 	config, format, remote, reason, fromFile string
@@ -75,7 +71,7 @@ func runReset(verb string, args []string, stdin *os.File, stdout, stderr io.Writ
 		<-ctx.Done()
 		stop()
 	}()
-	prog := newProgress(stderr, isTerminal(os.Stderr))
+	prog := newProgress(stderr, terminalWriter(stderr))
 	defer prog.end()
 	exec, undoFlags, closeRunner, err := newRunner(ctx, o, prog, stderr)
 	if err != nil {
@@ -87,6 +83,7 @@ func runReset(verb string, args []string, stdin *os.File, stdout, stderr io.Writ
 	runOnce := func(stage string, c reset.Command) (answer, int) {
 		rctx, cancel := context.WithTimeout(ctx, o.timeout)
 		defer cancel()
+		rctx = reset.WithProgress(rctx, prog.step)
 		prog.start(stage + " " + describe(c))
 		a, err := exec(rctx, c)
 		prog.end()
@@ -197,7 +194,8 @@ func newRunner(ctx context.Context, o options, prog *progress, stderr io.Writer)
 		return nil, nil, nil, err
 	}
 	b.svc.Timeout = o.timeout
-	inv := server.Invocation{Trigger: triggerCLI, Principal: "cli:" + osUser()}
+	// Policy: trigger cli; with no rule naming it, the command may plan and apply, like api.
+	inv := server.Invocation{Trigger: server.TriggerCLI, Principal: "cli:" + osUser()}
 	exec = func(ctx context.Context, cmd reset.Command) (answer, error) {
 		cmds := []reset.Command{cmd}
 		a := answer{results: b.svc.RunAll(ctx, inv, cmds), many: server.AnswerMany(false, cmds)}

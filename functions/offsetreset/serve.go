@@ -78,14 +78,12 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 				sayf(stderr, "-policy %s: %v", *policyPath, err)
 				return exitUsage
 			}
-			cfg := svc.Config
-			cfg.Policy, cfg.Alerts, cfg.Notify, cfg.PolicySet = p.Policy, p.Alerts, p.Notify, p.PolicySet
-			if err := cfg.Check(); err != nil {
+			if err := b.env.UsePolicy(p); err != nil {
 				sayf(stderr, "-policy %s: %v", *policyPath, err)
 				return exitUsage
 			}
 			// The service was built before the policy file's notify sinks were known.
-			if svc, err = server.New(cfg); err != nil {
+			if svc, err = server.New(b.env.Config); err != nil {
 				sayf(stderr, "-policy %s: %v", *policyPath, err)
 				return exitUsage
 			}
@@ -93,32 +91,42 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		} else {
 			banner = append(banner, "no -policy: chat and alert triggers are denied (the default); try -policy events/demo.yaml")
 		}
-		// Nothing leaves the laptop in demo mode: SMN confirmations and DingTalk replies are logged.
+		// Nothing leaves the laptop in demo mode: SMN confirmations and chat replies are logged.
 		svc.CloudEye = &cloudeye.Client{Get: func(_ context.Context, u string) ([]byte, error) {
 			slog.Info("demo: would GET (SMN subscription confirmation)", "url", u)
 			return nil, nil
 		}}
-		svc.DingTalkPost = func(_ context.Context, hook string, _ []byte) error {
-			slog.Info("demo: would post the reply to the DingTalk session webhook")
-			return nil
-		}
+		svc.ReplyTransport = server.LoggedReplies{}
 	}
-	target, group := "demo", "billing"
-	if path != "" {
-		target, group = svc.Config.TargetNames()[0], "GROUP"
-	}
+	try := tryLines(svc.Config, path == "")
 	run.Serve(*addr, svc.Handler(server.Local), func(bound string) {
 		fmt.Fprintf(stdout, "offsetreset listening on http://%s\n", bound)
 		for _, l := range banner {
 			fmt.Fprintln(stdout, "  "+l)
 		}
-		fmt.Fprintf(stdout, `
-Try:
-  offsetreset plan -remote http://%[1]s %[2]s %[3]s latest        (with OFFSETRESET_API_TOKEN set)
-  curl -s -d '{"target":"%[2]s","group":"%[3]s","to":"latest","dryRun":true}' http://%[1]s/invoke
-`, bound, target, group)
+		// The banner ends with an empty line, so a reader knows it has all of it.
+		fmt.Fprintf(stdout, "\nTry:\n%s\n", strings.ReplaceAll(try, "ADDR", bound))
 	})
 	return exitOK
+}
+
+// tryLines are the banner's commands to try on what is served (ADDR stands for the address): on
+// the embedded demo a plan, a status and a dry run on three of its backends; with a
+// configuration, its first target and a group to fill in.
+func tryLines(cfg *config.File, embedded bool) string {
+	first := cfg.TargetNames()[0]
+	plan, status, dryRun := [2]string{first, "GROUP"}, [2]string{first, "GROUP"}, [2]string{first, "GROUP"}
+	auth, note := "", "   (with OFFSETRESET_API_TOKEN set)"
+	if embedded {
+		plan, status, dryRun = [2]string{"demo", "billing"}, [2]string{"hw-rmq-demo", "billing"}, [2]string{"ali-kafka-demo", "orders-etl"}
+		if tok := os.Getenv("OFFSETRESET_API_TOKEN"); tok == demoSecrets["OFFSETRESET_API_TOKEN"] {
+			auth, note = "OFFSETRESET_API_TOKEN="+tok+" ", ""
+		}
+	}
+	return fmt.Sprintf(`  %[1]soffsetreset plan -remote http://ADDR %[3]s %[4]s latest%[2]s
+  %[1]soffsetreset status -remote http://ADDR %[5]s %[6]s
+  curl -s -H 'Content-Type: application/json' -d '{"target":"%[7]s","group":"%[8]s","to":"latest","dryRun":true}' http://ADDR/invoke
+`, auth, note, plan[0], plan[1], status[0], status[1], dryRun[0], dryRun[1])
 }
 
 // demoSecretsLine says which API token the embedded demo answers: the demo value is printed, a

@@ -1,6 +1,8 @@
 // Command sizes prints the size of each deployment artefact and, for the FC binary, each cloud
-// SDK's share (the stripped binary built without that provider: tags no_alibaba / no_huawei) and
-// the share of each dependency in the symbol table of an unstripped build.
+// SDK's share (the stripped binary built without that provider: tags no_alibaba / no_huawei);
+// then, for the FC and the Lambda binary, the share of each dependency in the symbol table of an
+// unstripped build (the Lambda one carries aws-lambda-go and, for deferred chat replies,
+// aws-sdk-go-v2's service/lambda).
 package main
 
 import (
@@ -19,7 +21,8 @@ var groups = []struct{ name, prefix string }{
 	{"Alibaba Cloud SDK", "github.com/aliyun/"},
 	{"Huawei Cloud SDK", "github.com/huaweicloud/"},
 	{"franz-go (kgo/kadm/kmsg)", "github.com/twmb/"},
-	{"aws-lambda-go", "github.com/aws/"},
+	{"aws-lambda-go", "github.com/aws/aws-lambda-go/"},
+	{"AWS SDK v2 (service/lambda, smithy)", "github.com/aws/"},
 	{"other third-party", "github.com/"},
 	{"other third-party", "go.mongodb.org/"},
 	{"other third-party", "gopkg.in/"},
@@ -58,8 +61,15 @@ func main() {
 		without := stripped(dir, v.tags)
 		fmt.Printf("  %-50s %5.2f MB  %5.1f%%\n", v.name, float64(full-without)/1e6, 100*float64(full-without)/float64(full))
 	}
-	bin := filepath.Join(dir, "fc")
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./functions/fc")
+	share(dir, "FC", "./functions/fc")
+	share(dir, "Lambda (linux/amd64)", "./functions/lambda", "-tags", "lambda.norpc")
+}
+
+// share builds pkg unstripped (linux/amd64, extra build flags) and prints each dependency's share
+// of its code and read-only data.
+func share(dir, name, pkg string, flags ...string) {
+	bin := filepath.Join(dir, strings.ToLower(strings.Fields(name)[0]))
+	build := exec.Command("go", append(append([]string{"build", "-trimpath"}, flags...), "-o", bin, pkg)...)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
@@ -98,8 +108,8 @@ func main() {
 		names = append(names, n)
 	}
 	sort.Slice(names, func(i, j int) bool { return by[names[i]] > by[names[j]] })
-	fmt.Printf("\nShare of the FC binary's code and read-only data (%.1f MB):\n", float64(total)/1e6)
+	fmt.Printf("\nShare of the %s binary's code and read-only data (%.1f MB):\n", name, float64(total)/1e6)
 	for _, n := range names {
-		fmt.Printf("  %-34s %6.2f MB  %5.1f%%\n", n, float64(by[n])/1e6, 100*float64(by[n])/float64(total))
+		fmt.Printf("  %-36s %6.2f MB  %5.1f%%\n", n, float64(by[n])/1e6, 100*float64(by[n])/float64(total))
 	}
 }

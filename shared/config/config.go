@@ -58,17 +58,12 @@ type Target struct {
 	Concurrency int     `yaml:"concurrency"`
 	// Kafka-protocol targets.
 	Brokers []string `yaml:"brokers"`
-	TLS     bool     `yaml:"tls"`
-	SASL    *SASL    `yaml:"sasl"`
+	// TLS is `true`, `false` or a map (private CA, client certificate, server name): see TLS.
+	TLS TLS `yaml:"tls"`
+	// SASL is PLAIN, SCRAM-SHA-256/512, AWS_MSK_IAM or OAUTHBEARER: see SASL.
+	SASL *SASL `yaml:"sasl"`
 
 	credentials.Names `yaml:",inline"`
-}
-
-// SASL configures Kafka authentication; the password comes from the named variable.
-type SASL struct {
-	Mechanism   string `yaml:"mechanism"`
-	Username    string `yaml:"username"`
-	PasswordEnv string `yaml:"passwordEnv"`
 }
 
 // PolicyRule allows one trigger kind to do something (SPEC §6).
@@ -146,7 +141,8 @@ var AlertSources = []string{"alertmanager", "grafana", "cloudmonitor", "cloudeye
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
-// Load reads the file at path.
+// Load reads the file at path. Relative tls.caFile, certFile and keyFile are then read from the
+// file's directory (TLS.Dir), so that they ship beside it in the deployment zip.
 func Load(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -161,6 +157,11 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", filepath.Base(path), err)
 	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	cfg.setDir(dir)
 	return cfg, nil
 }
 

@@ -1,6 +1,7 @@
-// Package demo starts the embedded default backends of functions/local and `make demo`: an
-// in-process Kafka broker and the cloud API emulators, seeded with topics, groups and lag, plus a
-// configuration pointing at them. Each backend registers itself from a file of its own.
+// Package demo starts the embedded default backends of the offsetreset command (functions/offsetreset:
+// plan, apply, status and serve with no configuration) and `make demo`: an in-process Kafka broker
+// and the cloud API emulators, seeded with topics, groups and lag, plus a configuration pointing
+// at them. Each backend registers itself from a file of its own.
 package demo
 
 import (
@@ -9,12 +10,15 @@ import (
 	"sort"
 
 	"offsetreset/shared/config"
+	"offsetreset/shared/provider/kafka/kafkatest"
 )
 
 // Env is the running embedded default.
 type Env struct {
-	Config  *config.File
-	Lines   []string // one line per target, for the startup banner
+	Config *config.File
+	Lines  []string // one line per target, for the startup banner
+	// Kafka is the embedded broker of target demo, for tests that read its offsets directly.
+	Kafka   *kafkatest.Cluster
 	closers []func()
 }
 
@@ -40,6 +44,13 @@ func Start(ctx context.Context) (*Env, error) {
 		}
 	}
 	return e, e.Config.Check()
+}
+
+// UsePolicy takes the policy, alert rules and notify sinks of a configuration file (such as
+// events/demo.yaml) for the demo targets, and checks the result.
+func (e *Env) UsePolicy(p *config.File) error {
+	e.Config.Policy, e.Config.Alerts, e.Config.Notify, e.Config.PolicySet = p.Policy, p.Alerts, p.Notify, p.PolicySet
+	return e.Config.Check()
 }
 
 // AddTarget adds a target to the demo config with a line for the banner.

@@ -67,6 +67,7 @@ func startKafka(ctx context.Context, e *Env) error {
 		return err
 	}
 	e.OnClose(k.Close)
+	e.Kafka = k
 	for p := int32(0); p < Topics["clickstream"]; p++ {
 		if err := k.Commit(ctx, "dashboard", "clickstream", p, 110); err != nil {
 			return err

@@ -129,8 +129,10 @@ func topicsOf(req Request) []string {
 		return req.Command.Topics
 	}
 	var out []string
+	seen := map[string]bool{}
 	for _, p := range req.Plan.Partitions {
-		if !slices.Contains(out, p.Topic) {
+		if !seen[p.Topic] {
+			seen[p.Topic] = true
 			out = append(out, p.Topic)
 		}
 	}

@@ -53,57 +53,71 @@ func RandomMarkID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func (m Mark) String() string {
-	before := "-"
-	if m.Before != nil {
-		before = strconv.FormatInt(*m.Before, 10)
-	}
-	return MarkPrefix + m.ID + ":" + before + ":" + strconv.FormatInt(m.At, 10)
-}
+func (m Mark) String() string { return string(m.append(nil)) }
 
 // Time is when the mark was written.
 func (m Mark) Time() time.Time { return time.UnixMilli(m.At).UTC() }
 
 // ParseMarks reads the marks in a partition's metadata, newest first; anything else is ignored.
-// It reads at most MaxMarks marks, so hostile metadata costs little.
+// It reads at most MaxMarks marks and scans by index (a 50,000-partition group parses 50,000 of
+// these), so hostile or long metadata costs little.
 func ParseMarks(metadata string) []Mark {
 	if !strings.Contains(metadata, MarkPrefix) {
 		return nil
 	}
 	var out []Mark
-	for _, f := range strings.Fields(metadata) {
-		if len(out) == MaxMarks {
+	rest := metadata
+	for len(rest) > 0 && len(out) < MaxMarks {
+		i := strings.Index(rest, MarkPrefix)
+		if i < 0 {
 			break
 		}
-		rest, ok := strings.CutPrefix(f, MarkPrefix)
-		if !ok {
-			continue
+		rest = rest[i+len(MarkPrefix):]
+		field := rest
+		if j := strings.IndexAny(rest, " \t\n"); j >= 0 {
+			field, rest = rest[:j], rest[j:]
+		} else {
+			rest = ""
 		}
-		parts := strings.Split(rest, ":")
-		if len(parts) != 3 || parts[0] == "" {
-			continue
-		}
-		at, err := strconv.ParseInt(parts[2], 10, 64)
-		if err != nil {
-			continue
-		}
-		m := Mark{ID: parts[0], At: at}
-		if parts[1] != "-" {
-			v, err := strconv.ParseInt(parts[1], 10, 64)
-			if err != nil {
-				continue
+		if m, ok := parseMark(field); ok {
+			if out == nil {
+				out = make([]Mark, 0, MaxMarks)
 			}
-			m.Before = &v
+			out = append(out, m)
 		}
-		out = append(out, m)
 	}
 	return out
 }
 
+// parseMark reads "<id>:<before or ->:<unix ms>".
+func parseMark(f string) (Mark, bool) {
+	id, rest, ok := strings.Cut(f, ":")
+	if !ok || id == "" {
+		return Mark{}, false
+	}
+	before, at, ok := strings.Cut(rest, ":")
+	if !ok {
+		return Mark{}, false
+	}
+	ms, err := strconv.ParseInt(at, 10, 64)
+	if err != nil {
+		return Mark{}, false
+	}
+	m := Mark{ID: id, At: ms}
+	if before != "-" {
+		v, err := strconv.ParseInt(before, 10, 64)
+		if err != nil {
+			return Mark{}, false
+		}
+		m.Before = &v
+	}
+	return m, true
+}
+
 // EncodeMarks writes m followed by the older marks (other ids only), at most MaxMarks in all.
 func EncodeMarks(m Mark, older []Mark) string {
-	var b strings.Builder
-	b.WriteString(m.String())
+	b := make([]byte, 0, (len(MarkPrefix)+40)*min(MaxMarks, len(older)+1))
+	b = m.append(b)
 	n := 1
 	for _, o := range older {
 		if n == MaxMarks {
@@ -112,11 +126,20 @@ func EncodeMarks(m Mark, older []Mark) string {
 		if o.ID == m.ID {
 			continue
 		}
-		b.WriteByte(' ')
-		b.WriteString(o.String())
+		b = o.append(append(b, ' '))
 		n++
 	}
-	return b.String()
+	return string(b)
+}
+
+func (m Mark) append(b []byte) []byte {
+	b = append(append(append(b, MarkPrefix...), m.ID...), ':')
+	if m.Before != nil {
+		b = strconv.AppendInt(b, *m.Before, 10)
+	} else {
+		b = append(b, '-')
+	}
+	return strconv.AppendInt(append(b, ':'), m.At, 10)
 }
 
 // FindMark returns the newest mark of id, if any.

@@ -190,6 +190,7 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 	targets := make([]*int64, len(rows))
 	inputErrs, clamped, earlier := 0, 0, 0
 	var earliest int64
+	res.Partitions = make([]PartitionResult, 0, len(rows))
 	for i, st := range rows {
 		pr := PartitionResult{Topic: st.Topic, Partition: st.Partition, Before: st.Committed, LogStart: st.Start, LogEnd: st.End, Lag: lagOf(st)}
 		if st.Err != nil {
@@ -346,7 +347,8 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 		// then served the "moved since the plan" check).
 		InOwnTerms: (opts.Pinned == nil || !caps.ExactOffsets) && (to.Form == FormLatest || to.Form == FormEarliest || to.IsTime()),
 	}
-	var idx []int // res.Partitions index of each move
+	a.Moves = make([]Move, 0, len(res.Partitions))
+	idx := make([]int, 0, len(res.Partitions)) // res.Partitions index of each move
 	for i, pr := range res.Partitions {
 		if pr.Status != StatusPlanned {
 			if pr.Status == StatusError {
@@ -388,9 +390,16 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 	if len(outcomes) != len(a.Moves) {
 		outcomes = append(outcomes[:min(len(outcomes), len(a.Moves))], make([]Outcome, max(0, len(a.Moves)-len(outcomes)))...)
 	}
-	committed, backErr := readBack(verifyCtx, prov, q)
-	if backErr != nil {
-		res.Notes = append(res.Notes, "the committed offsets could not be read back after the reset: "+backErr.Error())
+	// A clean write on a backend whose per-partition acknowledgement is its own record of the
+	// commit (Kafka) needs no read-back; anything else is read back and the read-back decides.
+	acked := caps.CommitsAcked && applyErr == nil && firstWriteErr(nil, outcomes) == nil && exact(a.Moves)
+	var committed map[TopicPartition]*int64
+	var backErr error
+	if !acked {
+		committed, backErr = readBack(verifyCtx, prov, q)
+		if backErr != nil {
+			res.Notes = append(res.Notes, "the committed offsets could not be read back after the reset: "+backErr.Error())
+		}
 	}
 	var applied, unchanged, unknown, failed, recovered int
 	for k, i := range idx {
@@ -410,6 +419,9 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 			after := o.After
 			if after == nil && read {
 				after = cur
+			}
+			if after == nil && acked {
+				after = want
 			}
 			pr.After = after
 			if !a.InOwnTerms && want != nil && backErr == nil && (after == nil || *after != *want) {
@@ -485,6 +497,16 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 	return res
 }
 
+// exact reports whether every move names its absolute offset.
+func exact(moves []Move) bool {
+	for _, m := range moves {
+		if m.Offset == nil {
+			return false
+		}
+	}
+	return true
+}
+
 // movedEarlier reports whether an earlier delivery of this invocation moved some row, which
 // makes a delivery that writes nothing more partial rather than failed.
 func movedEarlier(rows []PartitionResult, marked []*Mark) bool {
@@ -519,17 +541,20 @@ func (p *Planner) finishUndo(caps Capabilities, cmd Command, marked []*Mark, res
 // readBack reads what is committed after a write: CommittedReader where the provider has it,
 // otherwise a fresh Snapshot.
 func readBack(ctx context.Context, prov Provider, q Query) (map[TopicPartition]*int64, error) {
-	out := map[TopicPartition]*int64{}
 	if cr, ok := prov.(CommittedReader); ok {
 		m, err := cr.Committed(ctx, q)
 		if err != nil {
 			return nil, err
 		}
+		out := make(map[TopicPartition]*int64, len(m))
+		vals := make([]int64, 0, len(m)) // one allocation for all the offsets
 		for tp, v := range m {
-			out[tp] = Int64(v)
+			vals = append(vals, v)
+			out[tp] = &vals[len(vals)-1]
 		}
 		return out, nil
 	}
+	out := map[TopicPartition]*int64{}
 	back, err := prov.Snapshot(ctx, q)
 	if err != nil {
 		return nil, err
@@ -551,9 +576,9 @@ func (r *Result) fail(err error) *Result {
 }
 
 func selectRows(cmd Command, snap *Snapshot) ([]PartitionState, error) {
-	byTopic := map[string][]int32{}
+	byTopic := map[string]int{} // partitions per topic
 	for _, st := range snap.Rows {
-		byTopic[st.Topic] = append(byTopic[st.Topic], st.Partition)
+		byTopic[st.Topic]++
 	}
 	for _, t := range cmd.Topics {
 		if _, ok := byTopic[t]; !ok {
@@ -587,7 +612,7 @@ func selectRows(cmd Command, snap *Snapshot) ([]PartitionState, error) {
 		}
 		sort.Ints(missing)
 		return nil, Invalid("topic %q has no partition %s (it has %d partitions, 0 to %d); check the partition numbers",
-			cmd.Topics[0], joinInts(missing), len(byTopic[cmd.Topics[0]]), len(byTopic[cmd.Topics[0]])-1)
+			cmd.Topics[0], joinInts(missing), byTopic[cmd.Topics[0]], byTopic[cmd.Topics[0]]-1)
 	}
 	return rows, nil
 }
@@ -762,7 +787,7 @@ func sumSkipped(rows []PartitionResult) *int64 {
 // undoOf is the one command that puts back the before offsets of every partition this
 // invocation moved (including those an earlier delivery of it moved).
 func undoOf(cmd Command, rows []PartitionResult, marked []*Mark, notes []string) (*Command, []string) {
-	var offs []PartitionOffset
+	offs := make([]PartitionOffset, 0, len(rows))
 	var noBefore []string
 	for i, pr := range rows {
 		byEarlier := i < len(marked) && marked[i] != nil && pr.Status == StatusUnchanged

@@ -65,6 +65,10 @@ type Capabilities struct {
 	ExactOffsets bool
 	// Guard is the group-state rule checked before applying.
 	Guard Guard
+	// CommitsAcked: a per-partition success answer is the backend's own record of the write
+	// (Kafka's OffsetCommit is acknowledged by the group coordinator once written), so a clean
+	// write is not read back; after any error it still is.
+	CommitsAcked bool
 	// Marks: the backend stores Move.Metadata with every committed offset and returns it in
 	// PartitionState.Marks (Kafka's OffsetCommit metadata), so retries recognise their own writes.
 	Marks bool

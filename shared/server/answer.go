@@ -21,12 +21,47 @@ func EncodeResults(results []*reset.Result, many, pretty bool) []byte {
 	if !many {
 		v = results[0]
 	}
+	// Shrink before encoding, from the encoded size of a sample of rows: a 50,000-partition
+	// answer is then encoded once, not once whole and again shrunk.
+	if est := estimate(results); est > MaxAnswerBytes {
+		shrink(results, float64(MaxAnswerBytes)*0.85/float64(est))
+	}
 	b := encode(v, pretty)
 	for tries := 0; len(b) > MaxAnswerBytes && tries < 6; tries++ {
 		shrink(results, float64(MaxAnswerBytes)*0.9/float64(len(b)))
 		b = encode(v, pretty)
 	}
 	return b
+}
+
+// estimate is the encoded size of results, from up to 64 rows and undo offsets of each.
+func estimate(results []*reset.Result) int {
+	total := 0
+	for _, r := range results {
+		total += 1024 + len(r.Error) + sampled(r.Partitions)
+		if r.Undo != nil {
+			total += sampled(r.Undo.Offsets)
+		}
+		for _, n := range r.Notes {
+			total += len(n) + 4
+		}
+	}
+	return total
+}
+
+// sampled estimates the encoded size of a slice from an even sample of at most 64 elements.
+func sampled[T any](s []T) int {
+	if len(s) == 0 {
+		return 0
+	}
+	step := max(1, len(s)/64)
+	n, size := 0, 0
+	for i := 0; i < len(s); i += step {
+		b, _ := json.Marshal(s[i])
+		size += len(b) + 1
+		n++
+	}
+	return size * len(s) / n
 }
 
 func encode(v any, pretty bool) []byte {

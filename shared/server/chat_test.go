@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -11,20 +10,16 @@ import (
 	"time"
 
 	"offsetreset/shared/trigger/chat"
+	"offsetreset/shared/trigger/chat/chattest"
 	"offsetreset/shared/trigger/dingtalk"
 	"offsetreset/shared/trigger/slack"
 )
 
-func slackForm(user, text string) []byte {
-	return []byte(url.Values{"team_id": {"T0001ABCD"}, "channel_id": {"C2147483705"}, "user_id": {user}, "user_name": {"someone"},
-		"command": {"/offsets"}, "text": {text}, "trigger_id": {"1.2.3"}}.Encode())
-}
+func slackForm(user, text string) []byte { return chattest.SlashCommand(user, text, "") }
 
 func (f *demoFix) slack(t *testing.T, body []byte, at time.Time) (answer, chat.SlackMessage) {
 	t.Helper()
-	ts := strconv.FormatInt(at.Unix(), 10)
-	a := send(t, "POST", f.srv.URL+"/v1/chat/slack", body, map[string]string{
-		"Content-Type": "application/x-www-form-urlencoded", slack.TimestampHeader: ts, slack.SignatureHeader: slack.Sign(trSecrets.SlackSigning, ts, body)})
+	a := send(t, "POST", f.srv.URL+"/v1/chat/slack", body, chattest.SlackHeaders(trSecrets.SlackSigning, body, at))
 	var m chat.SlackMessage
 	if a.code == 200 {
 		if err := json.Unmarshal([]byte(a.body), &m); err != nil {
@@ -48,6 +43,8 @@ func (f *demoFix) dingtalk(t *testing.T, body []byte, at time.Time) (answer, cha
 	return a, m
 }
 
+// slackText is a Slack message as text; a button reads as what pressing it does ("[Apply:
+// /offsets confirm <token>]"), so tests take the token from the Apply button.
 func slackText(m chat.SlackMessage) string {
 	var parts []string
 	for _, b := range m.Blocks {
@@ -55,7 +52,14 @@ func slackText(m chat.SlackMessage) string {
 			parts = append(parts, b.Text.Text)
 		}
 		for _, e := range b.Elements {
-			parts = append(parts, e.Text)
+			switch e.ActionID {
+			case chat.ActionApply:
+				parts = append(parts, "[Apply: /offsets confirm "+e.Value+"]")
+			case chat.ActionCancel:
+				parts = append(parts, "[Cancel]")
+			default:
+				parts = append(parts, e.Text)
+			}
 		}
 	}
 	if len(parts) == 0 {
@@ -72,7 +76,7 @@ func TestSlackPlanConfirmStatus(t *testing.T) {
 	// apply answers a plan: a person always sees the plan first.
 	a, m := f.slack(t, slackForm("U2147483697", "apply demo billing orders:0,1 latest"), now)
 	text := slackText(m)
-	if a.code != 200 || m.ResponseType != "ephemeral" || !strings.Contains(text, "apply shows the plan first; nothing changes until you confirm it.") ||
+	if a.code != 200 || m.ResponseType != "ephemeral" || !strings.Contains(text, "apply shows the plan first; nothing changes until you press Apply.") ||
 		!strings.Contains(text, "```\nTOPIC   PART  BEFORE  AFTER  SKIP  STATUS\norders  0     20      120    100   planned\norders  1     25      120    95    planned\n```") {
 		t.Fatalf("%d %s", a.code, a.body)
 	}
@@ -175,17 +179,17 @@ func TestDingTalkPlanConfirm(t *testing.T) {
 	f := newDemo(t)
 	now := time.Now()
 	_, m := f.dingtalk(t, dingMessage("manager4711", " plan demo orders-etl payments earliest"), now)
-	if !strings.HasPrefix(m.Markdown.Text, "#### Plan for group orders-etl on demo to earliest: 3 partitions, re-reading 150 messages. Nothing has changed yet.\n\n- payments/0: 50 → 0 (skip -50) planned\n") {
-		t.Fatalf("%s", m.Markdown.Text)
+	if !strings.HasPrefix(m.Text(), "#### Plan for group orders-etl on demo to earliest: 3 partitions, re-reading 150 messages. Nothing has changed yet.\n\n- payments/0: 50 → 0 (skip -50) planned\n") {
+		t.Fatalf("%s", m.Text())
 	}
-	tok := confirmRE.FindStringSubmatch(m.Markdown.Text)
+	tok := confirmRE.FindStringSubmatch(m.Text())
 	if tok == nil {
-		t.Fatal(m.Markdown.Text)
+		t.Fatal(m.Text())
 	}
 	_, m = f.dingtalk(t, dingMessage("manager4711", "confirm "+tok[1]), now)
-	if !strings.Contains(m.Markdown.Text, "#### Applied: group orders-etl on demo to earliest: 3 partitions, re-reading 150 messages.\n") ||
-		!strings.Contains(m.Markdown.Text, "To undo, send (it plans the undo and asks for a confirm):\n\napply demo orders-etl payments:0=50,payments:1=50,payments:2=50\n") {
-		t.Fatalf("%s", m.Markdown.Text)
+	if !strings.Contains(m.Text(), "#### Applied: group orders-etl on demo to earliest: 3 partitions, re-reading 150 messages.\n") ||
+		!strings.Contains(m.Text(), "To undo, send (it plans the undo and asks for a confirm):\n\napply demo orders-etl payments:0=50,payments:1=50,payments:2=50\n") {
+		t.Fatalf("%s", m.Text())
 	}
 	f.expect(t, f.want("orders-etl", "payments", int64(0)))
 	if !strings.Contains(f.audit.String(), `"principal":"dingtalk:manager4711"`) {
@@ -193,8 +197,8 @@ func TestDingTalkPlanConfirm(t *testing.T) {
 	}
 	// The same token again: the offsets moved (to the plan), so it is refused.
 	_, m = f.dingtalk(t, dingMessage("manager4711", "confirm "+tok[1]), now)
-	if !strings.HasPrefix(m.Markdown.Text, "#### refused: ") {
-		t.Fatalf("%s", m.Markdown.Text)
+	if !strings.HasPrefix(m.Text(), "#### refused: ") {
+		t.Fatalf("%s", m.Text())
 	}
 	f.expect(t, f.want("orders-etl", "payments", int64(0)))
 }
@@ -204,7 +208,7 @@ func TestDingTalkSessionWebhookHosts(t *testing.T) {
 	b, _ := json.Marshal(map[string]any{"msgtype": "text", "text": map[string]string{"content": "help"}, "senderStaffId": "manager4711",
 		"sessionWebhook": "https://attacker.example.com/robot/sendBySession?session=x"})
 	a, m := f.dingtalk(t, b, time.Now())
-	if a.code != 200 || !strings.HasPrefix(m.Markdown.Text, "#### offsetreset commands") || len(f.posted) != 0 ||
+	if a.code != 200 || !strings.HasPrefix(m.Text(), "#### offsetreset commands") || len(f.posted) != 0 ||
 		!strings.Contains(f.audit.String(), `"error":"the session webhook is not an https URL on oapi.dingtalk.com or api.dingtalk.com; the reply is only in the HTTP answer"`) {
 		t.Fatalf("%d %s posted %q log %s", a.code, a.body, f.posted, f.audit.String())
 	}

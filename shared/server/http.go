@@ -131,6 +131,10 @@ func (s *Service) serveInvoke(p Platform, w http.ResponseWriter, r *http.Request
 		s.answer(w, r, p, false, []*reset.Result{reset.ErrorResult(reset.Command{}, reset.Invalid("%v", err))}, true)
 		return
 	}
+	if IsChatJobEvent(body) {
+		s.serveChatJob(w, r, p, body) // deferred chat work this function handed to itself (chatjob.go)
+		return
+	}
 	if ev, ok := DecodeTimerEvent(body); ok {
 		inv.Trigger, inv.Principal = TriggerSchedule, "timer:"+ev.TriggerName
 		body = []byte(ev.Payload)

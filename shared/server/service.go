@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -23,6 +24,7 @@ const (
 	TriggerSchedule = "schedule"
 	TriggerAlert    = "alert"
 	TriggerChat     = "chat"
+	TriggerCLI      = "cli" // the offsetreset command on an operator's machine
 )
 
 // Invocation says who asked: the trigger kind, the principal (e.g. "slack:U024BE7LH",
@@ -82,8 +84,14 @@ type Service struct {
 	// CloudEye verifies and confirms Huawei SMN messages (allowlists, certificate fetcher); built
 	// from the environment on first use when nil.
 	CloudEye *cloudeye.Client
-	// DingTalkPost posts chat replies to DingTalk session webhooks; an HTTPS POST when nil.
-	DingTalkPost DingTalkPoster
+	// ReplyTransport carries chat replies to Slack response_url and DingTalk sessionWebhook URLs,
+	// after their host allowlist passed (chat.go, outbound.go); nil = Go's default transport
+	// (HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE). It is the test seam of the fake reply servers.
+	ReplyTransport http.RoundTripper
+	// SelfInvoke starts a chat job in an asynchronous invocation of this same function (FC 3.0
+	// InvokeFunction Async, Lambda Invoke Event); nil = this process keeps running after it
+	// answers (the local server), so deferred chat work runs in a goroutine (chatjob.go).
+	SelfInvoke SelfInvoker
 
 	once       sync.Once
 	deliveries deliveries
@@ -242,12 +250,17 @@ func (s *Service) RunAll(ctx context.Context, inv Invocation, cmds []reset.Comma
 			out = append(out, res)
 			continue
 		}
-		for _, e := range expanded {
+		for j, e := range expanded {
 			ce := ci
 			if len(c.Groups) > 0 && ce.Identity != "" {
 				ce.Identity += "/" + e.Group
 			}
-			out = append(out, s.Run(ctx, ce, e, reset.Options{}))
+			res := s.Run(ctx, ce, e, reset.Options{})
+			out = append(out, res)
+			if len(c.Groups) > 0 {
+				reset.Report(ctx, reset.Step{What: fmt.Sprintf("group %s on %s: %s", e.Group, e.Target, res.Status),
+					Done: j + 1, Total: len(expanded), Unit: "groups", Failed: res.Status.IsError()})
+			}
 		}
 	}
 	return out

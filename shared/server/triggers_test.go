@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"offsetreset/events"
+	"offsetreset/shared/config"
 	"offsetreset/shared/demo"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -45,12 +47,44 @@ type offsets map[string]map[string]map[int32]int64
 
 func newDemo(t *testing.T) *demoFix {
 	t.Helper()
-	ctx := context.Background()
-	k, svc, err := samples.StartDemo(ctx)
+	k, svc, err := samples.StartDemo(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(k.Close)
+	return serveDemo(t, k, svc)
+}
+
+// newEmbeddedDemo is newDemo on every embedded backend — the demo broker and the cloud
+// emulators — with events/demo.yaml's policy and alert rules, as `offsetreset serve -policy
+// events/demo.yaml` (and so make demo) serves them.
+func newEmbeddedDemo(t *testing.T) *demoFix {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	env, err := demo.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(env.Close)
+	p, err := config.Parse(events.Read("demo.yaml"))
+	if err == nil {
+		err = env.UsePolicy(p)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := server.New(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveDemo(t, env.Kafka, svc)
+}
+
+// serveDemo serves a demo service with the trigger tests' secrets, recording SMN confirmations
+// and DingTalk posts, and notes the broker's initial offsets.
+func serveDemo(t *testing.T, k *kafkatest.Cluster, svc *server.Service) *demoFix {
+	t.Helper()
 	f := &demoFix{k: k, svc: svc, audit: &syncBuf{}}
 	svc.Log = slog.New(slog.NewJSONHandler(f.audit, nil))
 	svc.Secrets = trSecrets
@@ -61,11 +95,10 @@ func newDemo(t *testing.T) *demoFix {
 		f.confirmed = append(f.confirmed, u)
 		return []byte("<html>subscription confirmed</html>"), nil
 	}})
-	svc.DingTalkPost = (func(_ context.Context, hook string, body []byte) error {
+	svc.ReplyTransport = recordReplies(func(hook string, body []byte) {
 		mu.Lock()
 		defer mu.Unlock()
 		f.posted = append(f.posted, hook, string(body))
-		return nil
 	})
 	f.srv = httptest.NewServer(svc.Handler(server.Local))
 	t.Cleanup(f.srv.Close)
@@ -191,8 +224,9 @@ func outcomes(rep server.AlertReport) []outcome {
 	return out
 }
 
-// TestSamplesEndToEnd sends every fc and http sample of events/ to a running server with the
-// demo configuration, each against fresh demo data, and reads the committed offsets back.
+// TestSamplesEndToEnd sends every fc and http sample of events/ to a running server on the
+// embedded backends with the demo configuration, each against fresh demo data, and reads the
+// committed offsets back from the broker or the emulator.
 func TestSamplesEndToEnd(t *testing.T) {
 	ago6, ago2 := demo.OffsetAgo(6), demo.OffsetAgo(2)
 	end := int64(demo.DemoMessages)
@@ -262,13 +296,13 @@ func TestSamplesEndToEnd(t *testing.T) {
 		{"http/dingtalk-plan.json", func(t *testing.T, f *demoFix, a answer) {
 			var m chat.DingTalkMessage
 			json.Unmarshal([]byte(a.body), &m)
-			if a.code != 200 || m.MsgType != "markdown" || !strings.HasPrefix(m.Markdown.Text, "#### Plan for group analytics-web on demo to latest: 2 partitions, skipping 220 messages. Nothing has changed yet.\n\n- clickstream/0: 10 → 120 (skip 110) planned\n") ||
-				!strings.Contains(m.Markdown.Text, "\n\nconfirm ") {
+			if a.code != 200 || m.MsgType != "actionCard" || !strings.HasPrefix(m.Text(), "#### Plan for group analytics-web on demo to latest: 2 partitions, skipping 220 messages. Nothing has changed yet.\n\n- clickstream/0: 10 → 120 (skip 110) planned\n") ||
+				!strings.Contains(m.Text(), "\n\nconfirm ") {
 				t.Fatalf("%d %s", a.code, a.body)
 			}
 			var posted chat.DingTalkMessage
 			if len(f.posted) != 2 || f.posted[0] != "https://oapi.dingtalk.com/robot/sendBySession?session=5b1c6f0e9a2d4c8e7f3a1b0d9c8e7f6a" ||
-				json.Unmarshal([]byte(f.posted[1]), &posted) != nil || posted != m {
+				json.Unmarshal([]byte(f.posted[1]), &posted) != nil || !reflect.DeepEqual(posted, m) {
 				t.Fatalf("session webhook: %q", f.posted)
 			}
 			f.unchanged(t)
@@ -279,12 +313,27 @@ func TestSamplesEndToEnd(t *testing.T) {
 			}
 			f.expect(t, f.want("billing", "orders", end))
 		}},
+		// One sample per cloud emulator: each moves its group, read back from the emulator.
+		{"fc/timer-ali-kafka.json", func(t *testing.T, f *demoFix, a answer) {
+			f.appliedOnBackend(t, a, 6)
+			if !strings.Contains(f.audit.String(), `"principal":"timer:nightly-ali-orders-etl"`) {
+				t.Fatal(f.audit.String())
+			}
+		}},
+		{"http/api-ali-rmq.json", func(t *testing.T, f *demoFix, a answer) { f.appliedOnBackend(t, a, 1) }},
+		{"http/api-ali-rmq5.json", func(t *testing.T, f *demoFix, a answer) { f.appliedOnBackend(t, a, 1) }},
+		{"http/api-hw-kafka.json", func(t *testing.T, f *demoFix, a answer) {
+			if r := f.appliedOnBackend(t, a, 2); *r.Partitions[1].After != 3_000_000_120 {
+				t.Fatalf("%s", a.body)
+			}
+		}},
+		{"fc/timer-hw-rmq.json", func(t *testing.T, f *demoFix, a answer) { f.appliedOnBackend(t, a, 8) }},
 		{"http/slack-plan.form", func(t *testing.T, f *demoFix, a answer) {
 			var m chat.SlackMessage
 			json.Unmarshal([]byte(a.body), &m)
-			if a.code != 200 || m.ResponseType != "ephemeral" || len(m.Blocks) < 3 ||
+			if a.code != 200 || m.ResponseType != "ephemeral" || len(m.Blocks) < 4 ||
 				m.Blocks[0].Text.Text != "*Plan for group billing on demo to latest: 6 partitions, skipping 525 messages. Nothing has changed yet.*" ||
-				!strings.Contains(m.Blocks[2].Text.Text, "`/offsets confirm ") {
+				m.Blocks[3].Type != "actions" || m.Blocks[3].Elements[0].ActionID != chat.ActionApply || m.Blocks[3].Elements[0].Value == "" {
 				t.Fatalf("%d %s", a.code, a.body)
 			}
 			f.unchanged(t)
@@ -306,16 +355,17 @@ func TestSamplesEndToEnd(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
 			t.Parallel()
-			f := newDemo(t)
+			f := newEmbeddedDemo(t)
 			c.check(t, f, f.sendSample(t, c.file))
 		})
 	}
 }
 
-// TestSamplesInOrder fires every fc and http sample in manifest order at one server, as
-// `make demo` does: each one acts (nothing is acknowledged or refused on the way).
+// TestSamplesInOrder fires every fc and http sample in manifest order at one server on the
+// embedded backends (make demo gives each sample fresh ones): each one acts all the same
+// (nothing is acknowledged or refused on the way).
 func TestSamplesInOrder(t *testing.T) {
-	f := newDemo(t)
+	f := newEmbeddedDemo(t)
 	list, err := samples.Load(events.FS)
 	if err != nil {
 		t.Fatal(err)
@@ -331,6 +381,49 @@ func TestSamplesInOrder(t *testing.T) {
 	}
 	end := int64(demo.DemoMessages)
 	f.expect(t, f.want("billing", "orders", end, "analytics-web", "clickstream", end, "orders-etl", "orders", end))
+}
+
+// appliedOnBackend checks a sample's applied result with rows rows on a cloud emulator against
+// the emulator: every row moved, and a dry run of "current" reads each row's after offset back
+// as committed (or, where the backend tells only a whole topic's lag, finds none left after a
+// reset to latest). The demo broker is untouched.
+func (f *demoFix) appliedOnBackend(t *testing.T, a answer, rows int) reset.Result {
+	t.Helper()
+	r := decodeResult(t, a)
+	if a.code != 200 || r.Status != reset.StatusApplied || len(r.Partitions) != rows {
+		t.Fatalf("%d %s", a.code, a.body)
+	}
+	now := f.svc.Planner.Run(context.Background(), reset.Command{Target: r.Target, Group: r.Group, To: "current", DryRun: true}, reset.Options{})
+	type key struct {
+		topic string
+		part  int32
+	}
+	read := map[key]reset.PartitionResult{}
+	for _, p := range now.Partitions {
+		read[key{p.Topic, p.Partition}] = p
+	}
+	for _, p := range r.Partitions {
+		c, ok := read[key{p.Topic, p.Partition}]
+		switch {
+		case !ok:
+			t.Fatalf("%s/%d is not on the emulator: %+v", p.Topic, p.Partition, now)
+		case p.After != nil:
+			if p.Before == nil || *p.After <= *p.Before || c.Before == nil || *c.Before != *p.After {
+				t.Fatalf("%s/%d: applied %s → %s, the emulator has %s\n%s", p.Topic, p.Partition, i64(p.Before), i64(p.After), i64(c.Before), a.body)
+			}
+		case r.To != "latest" || p.Skipped == nil || *p.Skipped <= 0 || c.Lag == nil || *c.Lag != 0:
+			t.Fatalf("%s: skipped %s, lag left on the emulator %s\n%s", p.Topic, i64(p.Skipped), i64(c.Lag), a.body)
+		}
+	}
+	f.unchanged(t)
+	return r
+}
+
+func i64(v *int64) string {
+	if v == nil {
+		return "null"
+	}
+	return strconv.FormatInt(*v, 10)
 }
 
 func decodeResult(t *testing.T, a answer) reset.Result {

@@ -28,6 +28,7 @@ import (
 
 	"offsetreset/shared/config"
 	"offsetreset/shared/credentials"
+	"offsetreset/shared/reset"
 	"offsetreset/shared/throttle"
 )
 
@@ -122,7 +123,7 @@ func CheckTarget(kind string, t config.Target) error {
 		return fmt.Errorf("instance is missing; give the %s instance ID from the console", kind)
 	case strings.ContainsAny(t.Instance, "/?#% \t"):
 		return fmt.Errorf("instance %q contains characters no instance ID has", t.Instance)
-	case len(t.Brokers) > 0 || t.SASL != nil || t.TLS:
+	case len(t.Brokers) > 0 || t.SASL != nil || t.TLS.Enabled:
 		return fmt.Errorf("brokers, tls and sasl belong to provider kafka; provider %s talks to the cloud API and needs region and instance", kind)
 	case t.Project != "" || t.Engine != "" || t.API != "":
 		return fmt.Errorf("project, engine and api do not apply to provider %s", kind)
@@ -231,6 +232,8 @@ func Do[R responses.AcsResponse](ctx context.Context, c *Client, call Call, buil
 		out = resp
 		return nil
 	})
+	// One call per group or per topic: what a progress display shows of a long fan-out.
+	reset.Report(ctx, reset.Step{What: call.What, Failed: err != nil})
 	return out, err
 }
 

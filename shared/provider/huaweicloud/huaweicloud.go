@@ -27,6 +27,7 @@ import (
 
 	"offsetreset/shared/config"
 	"offsetreset/shared/credentials"
+	"offsetreset/shared/reset"
 	"offsetreset/shared/throttle"
 )
 
@@ -101,7 +102,7 @@ func NewClient(name string, t config.Target) (*Client, error) {
 	if strings.TrimSpace(t.Instance) == "" {
 		return nil, errors.New("instance is missing; set instance to the instance ID shown on the instance's Basic Information page")
 	}
-	if len(t.Brokers) > 0 || t.TLS || t.SASL != nil {
+	if len(t.Brokers) > 0 || t.TLS.Enabled || t.SASL != nil {
 		return nil, errors.New("brokers, tls and sasl do not apply to Huawei API targets; use provider kafka for the instance's Kafka endpoint")
 	}
 	return &Client{
@@ -143,7 +144,7 @@ func (c *Client) Call(ctx context.Context, op Op, what string, fn func(hc *core.
 		return fmt.Errorf("target %s: %v", c.Target, err)
 	}
 	var last *throttle.Retryable
-	return c.Limiter.Do(ctx, what, func(ctx context.Context) error {
+	err = c.Limiter.Do(ctx, what, func(ctx context.Context) error {
 		timeout := c.AttemptTimeout
 		if timeout <= 0 {
 			timeout = DefaultAttemptTimeout
@@ -164,6 +165,9 @@ func (c *Client) Call(ctx context.Context, op Op, what string, fn func(hc *core.
 		}
 		return err
 	})
+	// One call per group or per topic: what a progress display shows of a long fan-out.
+	reset.Report(ctx, reset.Step{What: what, Failed: err != nil})
+	return err
 }
 
 func (c *Client) build(ctx context.Context, cred credentials.Huawei) (*core.HcHttpClient, error) {

@@ -2,6 +2,7 @@ package kafka_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"offsetreset/shared/reset/resettest"
 	"sort"
@@ -45,7 +46,8 @@ func (c *requestCounter) take() (int, string) {
 	return total, strings.Join(parts, " ")
 }
 
-// bigCluster: 200 topics × 50 partitions, one message each, group "big" committed at 0 everywhere.
+// bigCluster: 200 topics × 50 partitions, one message each; the group "big" is created by the
+// benchmark's first reset.
 func bigCluster(tb testing.TB) (*kafkatest.Cluster, []string) {
 	topics := map[string]int32{}
 	var names []string
@@ -88,7 +90,8 @@ func BenchmarkReset10kPartitions(b *testing.B) {
 	k, names := bigCluster(b)
 	planner, counter := newCounted(b, k)
 	ctx := context.Background()
-	warm := planner.Run(ctx, reset.Command{Target: "big", Group: "big", Topics: names, To: "earliest"}, reset.Options{})
+	// The first reset creates the group (one committed offset on every partition).
+	warm := planner.Run(ctx, reset.Command{Target: "big", Group: "big", Topics: names, To: "earliest", CreateGroup: true}, reset.Options{})
 	if warm.Status != reset.StatusApplied || len(warm.Partitions) != 10000 {
 		b.Fatalf("%s %s", warm.Status, warm.Error)
 	}
@@ -114,9 +117,10 @@ func BenchmarkReset10kPartitions(b *testing.B) {
 	b.Logf("requests of the last reset: %s", detail)
 }
 
-// TestRequestsPerResetAreConstant: a reset costs the same six Kafka requests for 6 partitions as
-// for 10,000 (see BenchmarkReset10kPartitions): DescribeGroups, OffsetFetch, two ListOffsets,
-// OffsetCommit and the read-back OffsetFetch. Connection set-up is warmed away first.
+// TestRequestsPerResetAreConstant: a reset costs the same five Kafka requests for 6 partitions as
+// for 10,000 (see BenchmarkReset10kPartitions): DescribeGroups, OffsetFetch, two ListOffsets and
+// OffsetCommit — a clean commit's per-partition acknowledgement is not read back (any error is).
+// Connection set-up is warmed away first.
 func TestRequestsPerResetAreConstant(t *testing.T) {
 	k, err := kafkatest.Start(map[string]int32{"a": 3, "b": 3})
 	if err != nil {
@@ -141,7 +145,64 @@ func TestRequestsPerResetAreConstant(t *testing.T) {
 	if res.Status != reset.StatusApplied || len(res.Partitions) != 6 {
 		t.Fatalf("%s %s", res.Status, res.Error)
 	}
-	if n, detail := counter.take(); n != 6 {
-		t.Fatalf("%d requests (%s), want 6", n, detail)
+	if n, detail := counter.take(); n != 5 {
+		t.Fatalf("%d requests (%s), want 5", n, detail)
+	}
+}
+
+// A reset of more than one batch commits batch after batch: five partitions in batches of two
+// are three OffsetCommit requests, and every partition is applied.
+func TestCommitInBatches(t *testing.T) {
+	defer kafka.SetCommitBatch(2)()
+	e := setup(t)
+	planner, counter := newCounted(t, e.k)
+	ctx := context.Background()
+	cmd := reset.Command{Target: "big", Group: "g", Topics: []string{"orders", "payments"}, To: "latest"}
+	planner.Run(ctx, reset.Command{Target: "big", Group: "g", To: "latest", DryRun: true}, reset.Options{})
+	counter.take()
+	r := planner.Run(ctx, cmd, reset.Options{})
+	resettest.WantStatus(t, r, reset.StatusApplied)
+	if n, detail := counter.take(); n != 7 || !strings.Contains(detail, "OffsetCommit=3") {
+		t.Fatalf("%d requests (%s), want 7 with 3 commits", n, detail)
+	}
+	assertCommitted(t, e, map[string]map[int32]int64{"orders": {0: 10, 1: 10, 2: 10}, "payments": {0: 5, 1: 5}})
+	if r.Undo == nil || len(r.Undo.Offsets) != 4 {
+		t.Fatalf("undo %+v", r.Undo)
+	}
+}
+
+// The second batch's request fails as a whole after the first was written: the first batch is
+// applied, the second's partitions carry its error, the third is not sent, and the read-back
+// shows exactly that; the result is partial and its undo covers the first batch only.
+func TestCommitBatchFailsAfterAnEarlierOneWasWritten(t *testing.T) {
+	defer kafka.SetCommitBatch(2)()
+	e := setup(t)
+	if err := e.k.Commit(context.Background(), "g", "orders", 2, 0); err != nil {
+		t.Fatal(err)
+	}
+	commits := 0
+	e.k.ControlKey(int16(kmsg.OffsetCommit), func(kmsg.Request) (kmsg.Response, error, bool) {
+		e.k.KeepControl()
+		commits++
+		if commits == 1 {
+			return nil, nil, false
+		}
+		return nil, errors.New("connection dropped"), true
+	})
+	r := e.run(t, reset.Command{Group: "g", Topics: []string{"orders", "payments"}, To: "latest"})
+	resettest.WantStatus(t, r, reset.StatusPartial)
+	want := []struct {
+		status reset.Status
+		error  string
+	}{{reset.StatusApplied, ""}, {reset.StatusApplied, ""}, {reset.StatusUnchanged, "not applied: could not commit offsets for g"},
+		{reset.StatusUnchanged, "not applied: could not commit offsets for g"}, {reset.StatusUnchanged, "not applied: not sent, because an earlier batch of this commit failed"}}
+	for i, p := range r.Partitions {
+		if p.Status != want[i].status || !strings.HasPrefix(p.Error, want[i].error) {
+			t.Errorf("row %d: %s %q, want %s %q…", i, p.Status, p.Error, want[i].status, want[i].error)
+		}
+	}
+	assertCommitted(t, e, map[string]map[int32]int64{"orders": {0: 10, 1: 10, 2: 0}, "payments": {0: 1, 1: 1}})
+	if r.Undo == nil || len(r.Undo.Offsets) != 2 || r.Undo.Offsets[1].Offset != 5 {
+		t.Fatalf("undo %+v", r.Undo)
 	}
 }

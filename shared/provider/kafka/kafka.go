@@ -4,10 +4,9 @@ package kafka
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,8 +15,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl/plain"
-	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"offsetreset/shared/config"
 	"offsetreset/shared/reset"
@@ -34,7 +31,8 @@ type Provider struct {
 	adm *kadm.Client
 }
 
-// New checks a kafka target's config: brokers, and SASL when given.
+// New checks a kafka target's config: brokers, and tls and sasl when given. Files and
+// variables they name are read when the client is built, on first use.
 func New(name string, t config.Target) (reset.Provider, error) {
 	if len(t.Brokers) == 0 {
 		return nil, errors.New("brokers is empty; list at least one host:port")
@@ -44,18 +42,11 @@ func New(name string, t config.Target) (reset.Provider, error) {
 			return nil, fmt.Errorf("broker %q has no port; write host:port", b)
 		}
 	}
-	if s := t.SASL; s != nil {
-		switch strings.ToUpper(s.Mechanism) {
-		case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
-		default:
-			return nil, fmt.Errorf("sasl.mechanism %q is not supported; use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.Mechanism)
-		}
-		if s.Username == "" || s.PasswordEnv == "" {
-			return nil, errors.New("sasl needs username and passwordEnv (the name of the variable holding the password)")
-		}
+	if t.Instance != "" || t.Project != "" || t.Engine != "" || t.API != "" {
+		return nil, errors.New("instance, project, engine and api do not apply to provider kafka; give brokers instead")
 	}
-	if t.Region != "" || t.Instance != "" || t.Project != "" || t.Engine != "" || t.API != "" {
-		return nil, errors.New("region, instance, project, engine and api do not apply to provider kafka; give brokers instead")
+	if err := checkConnect(t); err != nil { // tls, sasl, and region (AWS_MSK_IAM only)
+		return nil, err
 	}
 	return &Provider{name: name, cfg: t}, nil
 }
@@ -72,6 +63,7 @@ func (p *Provider) Capabilities() reset.Capabilities {
 		ExactOffsets: true,
 		Guard:        reset.GuardEmpty,
 		Marks:        true,
+		CommitsAcked: true,
 		Describe:     "Kafka supports every target",
 	}
 }
@@ -82,24 +74,11 @@ func (p *Provider) client() (*kadm.Client, error) {
 	if p.adm != nil {
 		return p.adm, nil
 	}
-	opts := []kgo.Opt{kgo.SeedBrokers(p.cfg.Brokers...), kgo.RequestRetries(2), kgo.RetryTimeout(10 * time.Second)}
-	if p.cfg.TLS {
-		opts = append(opts, kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
+	opts, err := p.connectOpts() // reads the CA, client certificate and secrets (connect.go)
+	if err != nil {
+		return nil, fmt.Errorf("target %s: %w", p.name, err)
 	}
-	if s := p.cfg.SASL; s != nil {
-		pass, ok := os.LookupEnv(s.PasswordEnv)
-		if !ok || pass == "" {
-			return nil, fmt.Errorf("target %s: the SASL password variable %s is not set", p.name, s.PasswordEnv)
-		}
-		switch strings.ToUpper(s.Mechanism) {
-		case "PLAIN":
-			opts = append(opts, kgo.SASL(plain.Auth{User: s.Username, Pass: pass}.AsMechanism()))
-		case "SCRAM-SHA-256":
-			opts = append(opts, kgo.SASL(scram.Auth{User: s.Username, Pass: pass}.AsSha256Mechanism()))
-		case "SCRAM-SHA-512":
-			opts = append(opts, kgo.SASL(scram.Auth{User: s.Username, Pass: pass}.AsSha512Mechanism()))
-		}
-	}
+	opts = append(opts, kgo.RequestRetries(2), kgo.RetryTimeout(10*time.Second))
 	cl, err := kgo.NewClient(append(opts, p.Opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("target %s: %w", p.name, err)
@@ -119,8 +98,13 @@ func (p *Provider) Close() {
 }
 
 // Snapshot implements reset.Provider: DescribeGroups, OffsetFetch, Metadata and ListOffsets for
-// the log start and end of every partition. With no topics named, the rows are the partitions
+// the log end and start of every partition. With no topics named, the rows are the partitions
 // the group has committed offsets for.
+//
+// Memory: a 50,000-partition group answers maps of 50,000 entries per call. The rows are built
+// from the committed offsets and the log ends, which are then dropped before the log starts are
+// listed, so no more than two of those maps (and the rows) are alive at once; the rows' offsets
+// share one allocation.
 func (p *Provider) Snapshot(ctx context.Context, q reset.Query) (*reset.Snapshot, error) {
 	adm, err := p.client()
 	if err != nil {
@@ -159,58 +143,99 @@ func (p *Provider) Snapshot(ctx context.Context, q reset.Query) (*reset.Snapshot
 			return snap, nil
 		}
 	}
-	starts, ends, err := p.bounds(ctx, adm, topics)
+	ends, err := p.bounds(ctx, adm.ListEndOffsets, "list log end offsets", topics)
 	if err != nil {
 		return nil, err
 	}
+	n := 0
 	for _, t := range topics {
-		parts := make([]int32, 0, len(ends[t]))
+		n += len(ends[t])
+	}
+	snap.Rows = make([]reset.PartitionState, 0, n)
+	vals := make([]int64, 0, 3*n) // every row's Committed, End and Start
+	ptr := func(v int64) *int64 {
+		vals = append(vals, v)
+		return &vals[len(vals)-1]
+	}
+	var parts []int32
+	var ids interner
+	for _, t := range topics {
+		parts = parts[:0]
 		for part := range ends[t] {
 			parts = append(parts, part)
 		}
-		sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
+		slices.Sort(parts)
+		committed := fetched[t]
 		for _, part := range parts {
 			row := reset.PartitionState{Topic: t, Partition: part}
-			if c, ok := fetched.Lookup(t, part); ok && c.Err == nil && c.At >= 0 {
-				row.Committed = reset.Int64(c.At)
+			if c, ok := committed[part]; ok && c.Err == nil && c.At >= 0 {
+				row.Committed = ptr(c.At)
 				row.Marks = reset.ParseMarks(c.Metadata)
+				for i, m := range row.Marks {
+					row.Marks[i].ID = ids.intern(m.ID)
+				}
 			} else if len(q.Topics) == 0 {
 				continue // all topics = the partitions the group has committed (as kafka-consumer-groups --all-topics)
 			}
-			s, e := starts[t][part], ends[t][part]
-			switch {
-			case s.Err != nil:
-				row.Err = fmt.Errorf("log start of %s/%d could not be read: %v", t, part, s.Err)
-			case e.Err != nil:
+			if e := ends[t][part]; e.Err != nil {
 				row.Err = fmt.Errorf("log end of %s/%d could not be read: %v", t, part, e.Err)
-			default:
-				row.Start, row.End = reset.Int64(s.Offset), reset.Int64(e.Offset)
+			} else {
+				row.End = ptr(e.Offset)
 			}
 			snap.Rows = append(snap.Rows, row)
+		}
+	}
+	// fetched and ends are dead from here: the collector may have them while the starts are listed.
+	starts, err := p.bounds(ctx, adm.ListStartOffsets, "list log start offsets", topics)
+	if err != nil {
+		return nil, err
+	}
+	for i := range snap.Rows {
+		row := &snap.Rows[i]
+		s := starts[row.Topic][row.Partition]
+		switch {
+		case s.Err != nil: // a row has both bounds or neither; the start's error is the one reported
+			row.Err, row.End = fmt.Errorf("log start of %s/%d could not be read: %v", row.Topic, row.Partition, s.Err), nil
+		case row.Err == nil:
+			row.Start = ptr(s.Offset)
 		}
 	}
 	return snap, nil
 }
 
-// bounds lists start and end offsets; an unknown topic is the caller's mistake.
-func (p *Provider) bounds(ctx context.Context, adm *kadm.Client, topics []string) (kadm.ListedOffsets, kadm.ListedOffsets, error) {
-	starts, err := adm.ListStartOffsets(ctx, topics...)
+// interner keeps one copy of each mark id. A reset writes the same id on every partition it
+// moves, and a parsed id is a substring of its partition's whole metadata string (up to four
+// marks): holding one shared copy instead lets 50,000 metadata strings go after parsing.
+type interner map[string]string
+
+func (in *interner) intern(s string) string {
+	if v, ok := (*in)[s]; ok {
+		return v
+	}
+	if *in == nil {
+		*in = interner{}
+	}
+	v := strings.Clone(s)
+	(*in)[v] = v
+	return v
+}
+
+// bounds lists the start or the end offsets of the topics; an unknown topic is the caller's
+// mistake.
+func (p *Provider) bounds(ctx context.Context, list func(context.Context, ...string) (kadm.ListedOffsets, error), what string, topics []string) (kadm.ListedOffsets, error) {
+	listed, err := list(ctx, topics...)
 	if err != nil {
-		return nil, nil, p.wireErr("list log start offsets", err)
+		return nil, p.wireErr(what, err)
 	}
 	for _, t := range topics {
-		if r, ok := starts[t][-1]; ok && r.Err != nil {
+		if r, ok := listed[t][-1]; ok && r.Err != nil {
 			if errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
-				return nil, nil, reset.Invalid("topic %q does not exist on target %s; check the name", t, p.name)
+				return nil, reset.Invalid("topic %q does not exist on target %s; check the name", t, p.name)
 			}
-			return nil, nil, p.wireErr("read topic "+t, r.Err)
+			return nil, p.wireErr("read topic "+t, r.Err)
 		}
 	}
-	ends, err := adm.ListEndOffsets(ctx, topics...)
-	if err != nil {
-		return nil, nil, p.wireErr("list log end offsets", err)
-	}
-	return starts, ends, nil
+	return listed, nil
 }
 
 // OffsetsAfter implements reset.TimeResolver with ListOffsets by timestamp; a partition with no
@@ -253,7 +278,11 @@ func (p *Provider) Committed(ctx context.Context, q reset.Query) (map[reset.Topi
 	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
 		return nil, p.wireErr("read the committed offsets of "+q.Group, err)
 	}
-	out := map[reset.TopicPartition]int64{}
+	n := 0
+	for _, ps := range fetched {
+		n += len(ps)
+	}
+	out := make(map[reset.TopicPartition]int64, n)
 	fetched.Each(func(o kadm.OffsetResponse) {
 		if o.Err == nil && o.At >= 0 {
 			out[reset.TopicPartition{Topic: o.Topic, Partition: o.Partition}] = o.At
@@ -262,55 +291,106 @@ func (p *Provider) Committed(ctx context.Context, q reset.Query) (map[reset.Topi
 	return out, nil
 }
 
-// Apply implements reset.Provider: one OffsetCommit for every move, and a check of every
-// per-partition error (a broker answers UNKNOWN_MEMBER_ID per partition for an active group
-// without failing the call).
+// commitBatch bounds the partitions of one OffsetCommit request. A reset of more partitions
+// commits in batches, one after another, so that the request, its encoding and kadm's answer
+// are alive for one batch at a time (a 50,000-partition commit in one request holds ~20 MB of
+// them at once, in five batches ~4 MB). A reset of up to 10,000 partitions is one request.
+// A variable only so that tests can make it small.
+var commitBatch = 10000
+
+// Apply implements reset.Provider: one OffsetCommit for every commitBatch moves, and a check of
+// every per-partition error (a broker answers UNKNOWN_MEMBER_ID per partition for an active
+// group without failing the call). When a batch fails as a whole after an earlier one was
+// written, the moves of that batch carry its error and the later ones are not sent; the planner
+// reads everything back either way.
 func (p *Provider) Apply(ctx context.Context, a *reset.Apply) ([]reset.Outcome, error) {
 	adm, err := p.client()
 	if err != nil {
 		return nil, err
 	}
-	offsets := make(kadm.Offsets)
 	for _, m := range a.Moves {
 		if m.Offset == nil {
 			return nil, fmt.Errorf("internal error: no resolved offset for %s/%d", m.Topic, m.Partition)
 		}
-		offsets.Add(kadm.Offset{Topic: m.Topic, Partition: m.Partition, At: *m.Offset, LeaderEpoch: -1, Metadata: m.Metadata})
-	}
-	resp, err := adm.CommitOffsets(ctx, a.Group, offsets)
-	if err != nil {
-		return nil, p.wireErr("commit offsets for "+a.Group, err)
 	}
 	out := make([]reset.Outcome, len(a.Moves))
-	for i, m := range a.Moves {
-		r, ok := resp.Lookup(m.Topic, m.Partition)
-		switch {
-		case !ok:
-			out[i].Err = errors.New("the broker did not answer for this partition; nothing is known to be committed")
-		case r.Err != nil:
-			out[i].Err = commitErr(a.Group, r.Err)
+	for lo := 0; lo < len(a.Moves); lo += commitBatch {
+		batch := a.Moves[lo:min(lo+commitBatch, len(a.Moves))]
+		resp, err := adm.CommitOffsets(ctx, a.Group, commitOffsets(batch))
+		if err != nil {
+			err = p.wireErr("commit offsets for "+a.Group, err)
+			if lo == 0 {
+				return nil, err
+			}
+			for i := range batch {
+				out[lo+i].Err = err
+			}
+			for i := lo + len(batch); i < len(out); i++ {
+				out[i].Err = fmt.Errorf("not sent, because an earlier batch of this commit failed: %v", err)
+			}
+			return out, nil
+		}
+		for i, m := range batch {
+			r, ok := resp.Lookup(m.Topic, m.Partition)
+			switch {
+			case !ok:
+				out[lo+i].Err = errors.New("the broker did not answer for this partition; nothing is known to be committed")
+			case r.Err != nil:
+				out[lo+i].Err = commitErr(a.Group, r.Err)
+			}
 		}
 	}
 	return out, nil
+}
+
+// commitOffsets is the kadm form of moves, which come grouped by topic: one map per topic, sized
+// once.
+func commitOffsets(moves []reset.Move) kadm.Offsets {
+	offsets := make(kadm.Offsets)
+	for i := 0; i < len(moves); {
+		t, j := moves[i].Topic, i+1
+		for j < len(moves) && moves[j].Topic == t {
+			j++
+		}
+		ps := offsets[t]
+		if ps == nil {
+			ps = make(map[int32]kadm.Offset, j-i)
+			offsets[t] = ps
+		}
+		for _, m := range moves[i:j] {
+			ps[m.Partition] = kadm.Offset{Topic: m.Topic, Partition: m.Partition, At: *m.Offset, LeaderEpoch: -1, Metadata: m.Metadata}
+		}
+		i = j
+	}
+	return offsets
 }
 
 func commitErr(group string, err error) error {
 	switch {
 	case errors.Is(err, kerr.UnknownMemberID), errors.Is(err, kerr.IllegalGeneration), errors.Is(err, kerr.RebalanceInProgress):
 		return fmt.Errorf("the broker refused the commit (%v): group %s became active after the check; stop its consumers and retry", err, group)
-	case errors.Is(err, kerr.GroupAuthorizationFailed), errors.Is(err, kerr.TopicAuthorizationFailed):
-		return fmt.Errorf("not authorized to commit offsets for group %s (%v); grant the principal READ on the group and topic", group, err)
+	case errors.Is(err, kerr.GroupAuthorizationFailed):
+		return fmt.Errorf("the broker refused the commit (GROUP_AUTHORIZATION_FAILED): the client's principal needs Read on group %s (MSK IAM: kafka-cluster:AlterGroup); grant it with an ACL or the role's policy", group)
+	case errors.Is(err, kerr.TopicAuthorizationFailed):
+		return errors.New("the broker refused the commit (TOPIC_AUTHORIZATION_FAILED): the client's principal needs Read on this partition's topic (MSK IAM: kafka-cluster:ReadData); grant it with an ACL or the role's policy")
 	}
 	return fmt.Errorf("commit failed: %v", err)
 }
 
+// wireErr says what could not be done on the target and, where the cause is known, what to
+// change: certificates, authentication and the network (explain, connect.go), ACLs, or the
+// deadline. Secrets never appear: the messages name variables, not their values.
 func (p *Provider) wireErr(what string, err error) error {
-	var ke *kerr.Error
+	if s := p.explain(err); s != "" {
+		return fmt.Errorf("could not %s on target %s: %s", what, p.name, s)
+	}
 	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return fmt.Errorf("could not %s on target %s before the deadline (brokers %s): is the cluster reachable?", what, p.name, strings.Join(p.cfg.Brokers, ", "))
-	case errors.As(err, &ke) && (errors.Is(err, kerr.GroupAuthorizationFailed) || errors.Is(err, kerr.TopicAuthorizationFailed) || errors.Is(err, kerr.ClusterAuthorizationFailed)):
-		return fmt.Errorf("could not %s on target %s: %v; grant the principal DESCRIBE/READ on the group and topics", what, p.name, err)
+	case isACL(err):
+		return fmt.Errorf("could not %s on target %s: the broker answered %s; %s", what, p.name, kerrName(err), p.aclNeed(what, err))
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("could not %s on target %s before the deadline: %s did not answer in time; if the cluster is reachable only inside its VPC, the function must run there (vpcConfig in s.yaml, VpcConfig in deploy/aws/template.yaml)", what, p.name, p.brokers())
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("could not %s on target %s: the command was cancelled", what, p.name)
 	}
 	return fmt.Errorf("could not %s on target %s: %v", what, p.name, err)
 }

@@ -280,7 +280,7 @@ func TestConfig(t *testing.T) {
 	}{
 		{config.Target{}, "brokers is empty; list at least one host:port"},
 		{config.Target{Brokers: []string{"kafka"}}, `broker "kafka" has no port; write host:port`},
-		{config.Target{Brokers: []string{"k:9092"}, SASL: &config.SASL{Mechanism: "GSSAPI"}}, `sasl.mechanism "GSSAPI" is not supported; use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`},
+		{config.Target{Brokers: []string{"k:9092"}, SASL: &config.SASL{Mechanism: "GSSAPI"}}, `sasl.mechanism "GSSAPI" is not supported; use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, AWS_MSK_IAM or OAUTHBEARER`},
 		{config.Target{Brokers: []string{"k:9092"}, SASL: &config.SASL{Mechanism: "SCRAM-SHA-512", Username: "ops"}}, "sasl needs username and passwordEnv (the name of the variable holding the password)"},
 	} {
 		if _, err := kafka.New("x", c.t); err == nil || err.Error() != c.err {

@@ -2,15 +2,20 @@
 // and the rendering of their replies:
 //
 //	plan    <target> <group> [topic[:p,p]] <to>   dry run: the per-partition table and a confirm token
+//	plan    <target> <glob> [topic[:p,p]] <to>    every matching group (analytics-*): a summary per group, one token
 //	plan    <target> <group> topic:p=offset,…      explicit offsets (the form of an undo)
 //	apply   <target> <group> [topic[:p,p]] <to>   the same as plan: a person always sees a plan first
 //	confirm <token>                               apply exactly the planned offsets
 //	status  <target> <group>                      the per-partition lag table
 //	help
+//
+// The to forms are the command's own (latest, earliest, offset:N, shift:±N, time:T, ago:D,
+// group:NAME, current).
 package chat
 
 import (
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 
@@ -42,11 +47,12 @@ const MaxText = 8 << 10
 // command ("/offsets " in Slack, "" for a DingTalk robot).
 func Usage(prefix string) string {
 	return fmt.Sprintf("%[1]splan <target> <group> [topic[:p,p]] <to> — show what would move\n"+
+		"%[1]splan <target> <glob> [topic] <to> — every matching group (analytics-*), one summary line each\n"+
 		"%[1]sapply <target> <group> [topic[:p,p]] <to> — the same: a plan first, then confirm\n"+
 		"%[1]splan <target> <group> topic:p=offset,… — explicit offsets (how an undo is written)\n"+
 		"%[1]sconfirm <token> — apply a plan\n"+
 		"%[1]sstatus <target> <group> — lag per partition\n"+
-		"to: latest | earliest | offset:N | shift:+N | shift:-N | time:2026-05-01T02:00:00+08:00 | ago:15m", prefix)
+		"to: latest | earliest | offset:N | shift:+N | shift:-N | time:2026-05-01T02:00:00+08:00 | ago:15m | group:NAME (copy another group)", prefix)
 }
 
 // Parse reads a command text. Leading "/offsets" and @mentions (DingTalk) are skipped; errors are
@@ -82,6 +88,12 @@ func Parse(text string) (Request, error) {
 			return Request{}, fmt.Errorf("%s takes a target, a group, an optional topic[:partitions] and a to: %s <target> <group> [topic[:p,p]] <to>", verb, verb)
 		}
 		cmd := reset.Command{Target: args[0], Group: args[1], To: args[len(args)-1]}
+		if IsGlob(cmd.Group) {
+			if _, err := path.Match(cmd.Group, ""); err != nil {
+				return Request{}, fmt.Errorf("the group pattern %q is not a valid glob (%v); use * ? and [a-z], such as analytics-*", trunc(cmd.Group, 60), err)
+			}
+			cmd.Group, cmd.Groups = "", []string{cmd.Group}
+		}
 		if strings.Contains(cmd.To, "=") {
 			if len(args) != 3 {
 				return Request{}, fmt.Errorf("explicit offsets name their own topics: %s <target> <group> topic:partition=offset,…", verb)
@@ -151,7 +163,11 @@ func ParseOffsets(s string) ([]reset.PartitionOffset, error) {
 
 // Format writes a command back in the grammar (for undo), with the given verb and prefix.
 func Format(prefix, verb string, c reset.Command) string {
-	words := []string{verb, c.Target, c.Group}
+	group := c.Group
+	if len(c.Groups) > 0 {
+		group = strings.Join(c.Groups, ",")
+	}
+	words := []string{verb, c.Target, group}
 	if len(c.Offsets) > 0 {
 		items := make([]string, len(c.Offsets))
 		for i, o := range c.Offsets {
@@ -173,6 +189,9 @@ func Format(prefix, verb string, c reset.Command) string {
 	words = append(words, c.To)
 	return prefix + strings.Join(words, " ")
 }
+
+// IsGlob reports whether a group word is a pattern (path.Match's * ? [ ]) rather than a name.
+func IsGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
 
 func trunc(s string, n int) string {
 	if len(s) > n {

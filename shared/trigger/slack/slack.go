@@ -103,10 +103,8 @@ func Decode(body []byte) (Command, error) {
 	if c.UserID == "" || c.Command == "" {
 		return Command{}, errors.New("the form has no user_id or command; this route takes Slack slash commands")
 	}
-	for _, r := range c.UserID {
-		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return Command{}, fmt.Errorf("user_id %q is not a Slack user id", trunc(c.UserID, 40))
-		}
+	if err := checkUserID(c.UserID); err != nil {
+		return Command{}, err
 	}
 	return c, nil
 }
