@@ -220,7 +220,7 @@ func TestPlanApplyStatusOnConfig(t *testing.T) {
 	e := startKafka(t, "")
 	runBin(t, call{args: []string{"plan", "-config", e.cfg, "k", "billing", "orders", "latest"}}).want(t, exitOK,
 		[]string{"Plan for group billing on k to latest: 3 partitions, skipping 21 messages. Nothing has changed yet.",
-			"TOPIC   PART  BEFORE  AFTER  START  END  SKIP  STATUS", "orders  0     2       10     0      10   8     planned"}, nil)
+			"TOPIC   PART  BEFORE  AFTER  START  END  SKIP  STATUS", "orders  0     2       10     -      10   8     planned"}, nil)
 	e.wantCommitted(t, "billing", initialBilling)
 
 	// Flags among the words, as an operator types them.

@@ -81,7 +81,7 @@ func ParseMarks(metadata string) []Mark {
 		}
 		if m, ok := parseMark(field); ok {
 			if out == nil {
-				out = make([]Mark, 0, MaxMarks)
+				out = make([]Mark, 0, min(MaxMarks, strings.Count(metadata, MarkPrefix)))
 			}
 			out = append(out, m)
 		}

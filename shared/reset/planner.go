@@ -115,7 +115,7 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 		res.At = &millis
 	}
 
-	q := Query{Group: cmd.Group, Topics: cmd.Topics}
+	q := Query{Group: cmd.Group, Topics: cmd.Topics, SkipStart: to.Form == FormLatest && opts.Pinned == nil}
 	pinned := opts.Pinned
 	if to.Explicit {
 		q.Topics = cmd.OffsetTopics()

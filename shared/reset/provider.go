@@ -85,6 +85,9 @@ type Query struct {
 	Group string
 	// Topics to read; empty = every topic the group has committed offsets for.
 	Topics []string
+	// SkipStart: the plan does not need log starts (latest moves to the end and clamps nothing),
+	// so a provider may leave Start unknown and save a request.
+	SkipStart bool
 }
 
 // TopicPartition names one partition or queue; Partition -1 means a whole topic.

@@ -275,10 +275,14 @@ func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, erro
 		c.ServerName = host
 	}
 	tc := tls.Client(conn, c)
+	// The handshake is bounded like the connect, also for the client's own requests, whose
+	// context has no deadline: a broker that accepts and then says nothing must not hold them.
+	_ = conn.SetDeadline(time.Now().Add(d.net.Timeout))
 	if err := tc.HandshakeContext(ctx); err != nil {
 		conn.Close()
 		return nil, &brokerError{addr: addr, err: err, handshake: true}
 	}
+	_ = conn.SetDeadline(time.Time{})
 	return &alertConn{Conn: tc, addr: addr}, nil
 }
 
@@ -360,6 +364,8 @@ func (p *Provider) explain(err error) string {
 		return fmt.Sprintf("%s presented a certificate that is not valid (%v); the cluster's certificate must be renewed or fixed", addr, invalid)
 	case errors.As(err, &record):
 		return fmt.Sprintf("%s does not speak TLS on this port (%v); set tls to false, or use the port of the cluster's TLS listener", addr, record)
+	case be != nil && be.handshake && errors.As(err, &op) && op.Timeout():
+		return fmt.Sprintf("%s accepted the connection but did not complete the TLS handshake within %v; check that this is the cluster's TLS port and that the function is on the cluster's network", addr, dialTimeout)
 	case be != nil && be.handshake && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)):
 		return fmt.Sprintf("%s does not speak TLS on this port (it closed the connection during the TLS handshake); set tls to false, or use the port of the cluster's TLS listener", addr)
 	case isAlert(err):
@@ -387,7 +393,7 @@ func (p *Provider) explain(err error) string {
 		// Kafka answers SASL_AUTHENTICATION_FAILED (KIP-152); some brokers and proxies close the
 		// connection instead, which the client sees as EOF.
 		return fmt.Sprintf("%s closed the connection (EOF), which is how some brokers refuse SASL credentials: %s", addr, p.saslRefused())
-	case errors.Is(err, kerr.UnsupportedSaslMechanism):
+	case errors.Is(err, kerr.UnsupportedSaslMechanism) && p.cfg.SASL != nil:
 		return fmt.Sprintf("%s does not offer SASL %s on this port; use a mechanism the listener enables, or the port that enables this one (AWS MSK: 9096 SCRAM, 9098 IAM)", addr, p.cfg.SASL.Name())
 	case errors.Is(err, kerr.IllegalSaslState):
 		return fmt.Sprintf("%s did not expect SASL on this port (%v); remove sasl, or use the port of the SASL listener", addr, err)

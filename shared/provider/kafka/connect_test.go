@@ -546,15 +546,16 @@ func TestUnreachable(t *testing.T) {
 	refused := closedPort(t)
 	silent := silentBroker(t)
 	for _, c := range []struct {
-		name, broker string
-		deadline     time.Duration
-		parts        []string
+		name, broker, tls string
+		deadline          time.Duration
+		parts             []string
 	}{
-		{"connection refused", refused, 5 * time.Second, []string{"broker " + refused + " cannot be reached", "deploy it into the cluster's VPC"}},
-		{"no answer before the deadline", silent, 1500 * time.Millisecond, []string{"before the deadline: broker " + silent + " did not answer in time", "the function must run there"}},
+		{"connection refused", refused, "", 5 * time.Second, []string{"broker " + refused + " cannot be reached", "deploy it into the cluster's VPC"}},
+		{"no answer before the deadline", silent, "", 1500 * time.Millisecond, []string{"before the deadline: broker " + silent + " did not answer in time", "the function must run there"}},
+		{"no TLS handshake before the deadline", silent, "    tls: true\n", 1500 * time.Millisecond, []string{"before the deadline: broker " + silent + " did not answer in time"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			tgt := s.load(t, "")
+			tgt := s.load(t, c.tls)
 			tgt.Brokers = []string{c.broker}
 			res, took := run(t, tgt, c.deadline)
 			t.Logf("%s after %v: %s", res.Status, took.Round(time.Millisecond), res.Error)

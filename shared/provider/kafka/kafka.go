@@ -185,6 +185,9 @@ func (p *Provider) Snapshot(ctx context.Context, q reset.Query) (*reset.Snapshot
 			snap.Rows = append(snap.Rows, row)
 		}
 	}
+	if q.SkipStart {
+		return snap, nil
+	}
 	// fetched and ends are dead from here: the collector may have them while the starts are listed.
 	starts, err := p.bounds(ctx, adm.ListStartOffsets, "list log start offsets", topics)
 	if err != nil {
