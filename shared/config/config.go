@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -139,7 +140,8 @@ var TriggerKinds = []string{"api", "schedule", "alert", "chat", "cli"}
 // AlertSources are the alert webhook and event sources.
 var AlertSources = []string{"alertmanager", "grafana", "cloudmonitor", "cloudeye", "cloudwatch"}
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+// nameRE and unknownField are compiled on first use: nothing is compiled at start-up (cold start).
+var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
 
 // Load reads the file at path. Relative tls.caFile, certFile and keyFile are then read from the
 // file's directory (TLS.Dir), so that they ship beside it in the deployment zip.
@@ -188,7 +190,7 @@ func Parse(b []byte) (*File, error) {
 	return &cfg, cfg.Check()
 }
 
-var unknownField = regexp.MustCompile(`field (\S+) not found in type config\.(\w+)`)
+var unknownField = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`field (\S+) not found in type config\.(\w+)`) })
 
 var typeWords = map[string]string{"File": "at the top level", "Target": "in a target", "SASL": "in sasl",
 	"PolicyRule": "in a policy rule", "AlertRule": "in an alert rule", "Notify": "in a notify entry"}
@@ -200,8 +202,8 @@ func yamlError(err error) error {
 	var lines []string
 	for _, l := range strings.Split(msg, "\n") {
 		l = strings.TrimSpace(l)
-		l = unknownField.ReplaceAllStringFunc(l, func(m string) string {
-			sub := unknownField.FindStringSubmatch(m)
+		l = unknownField().ReplaceAllStringFunc(l, func(m string) string {
+			sub := unknownField().FindStringSubmatch(m)
 			return fmt.Sprintf("unknown key %q %s; check its spelling against the configuration reference", sub[1], typeWords[sub[2]])
 		})
 		if l != "" {
@@ -218,7 +220,7 @@ func (c *File) Check() error {
 	}
 	for _, name := range c.TargetNames() {
 		t := c.Targets[name]
-		if !nameRE.MatchString(name) {
+		if !nameRE().MatchString(name) {
 			return fmt.Errorf("targets.%s: a target name uses letters, digits, '.', '_' and '-' (at most 64)", name)
 		}
 		if t.Provider == "" {

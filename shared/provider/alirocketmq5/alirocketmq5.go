@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
@@ -45,7 +46,8 @@ const Describe = "ApsaraMQ for RocketMQ 5.x moves a group on a whole topic to la
 var ResetTimeZone = time.FixedZone("UTC+8", 8*3600)
 
 // nameRE is what can travel in the request path unescaped (the SDK does not escape path parts).
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
+// nameRE is compiled on first use: nothing is compiled at start-up (cold start).
+var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`) })
 
 // Provider talks to one RocketMQ 5.x instance.
 type Provider struct {
@@ -63,7 +65,7 @@ func New(name string, t config.Target) (reset.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !nameRE.MatchString(t.Instance) {
+	if !nameRE().MatchString(t.Instance) {
 		return nil, fmt.Errorf("instance %q is not a RocketMQ 5.x instance ID (like rmq-cn-xxxx)", t.Instance)
 	}
 	return &Provider{API: c, instance: t.Instance}, nil
@@ -141,7 +143,7 @@ func call(api, what string) aliyun.Call {
 }
 
 func (p *Provider) checkName(kind, name string) error {
-	if !nameRE.MatchString(name) {
+	if !nameRE().MatchString(name) {
 		return reset.Invalid("%s %q cannot be a RocketMQ 5.x name: use letters, digits, '_', '-' and '.' only", kind, name)
 	}
 	return nil

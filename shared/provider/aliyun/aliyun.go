@@ -66,8 +66,9 @@ func bracket(host string) string {
 }
 
 var (
-	regionRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
-	hostRE   = regexp.MustCompile(`^[A-Za-z0-9.:-]+$`)
+	// compiled on first use: nothing is compiled at start-up (cold start)
+	regionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`) })
+	hostRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9.:-]+$`) })
 )
 
 // ParseEndpoint reads a target's endpoint: "" means defaultHost over HTTPS; host or host:port
@@ -100,7 +101,7 @@ func ParseEndpoint(raw, defaultHost string) (Endpoint, error) {
 	} else if strings.HasPrefix(rest, "[") && strings.HasSuffix(rest, "]") {
 		host = rest[1 : len(rest)-1]
 	}
-	if host == "" || !hostRE.MatchString(host) {
+	if host == "" || !hostRE().MatchString(host) {
 		return Endpoint{}, fmt.Errorf("endpoint %q: %q is not a host name or IP address", raw, host)
 	}
 	if port != "" {
@@ -117,7 +118,7 @@ func CheckTarget(kind string, t config.Target) error {
 	switch {
 	case strings.TrimSpace(t.Region) == "":
 		return errors.New("region is missing; name the region of the instance, e.g. region: cn-hangzhou")
-	case !regionRE.MatchString(t.Region):
+	case !regionRE().MatchString(t.Region):
 		return fmt.Errorf("region %q is not an Alibaba Cloud region ID such as cn-hangzhou or ap-southeast-1", t.Region)
 	case strings.TrimSpace(t.Instance) == "":
 		return fmt.Errorf("instance is missing; give the %s instance ID from the console", kind)

@@ -38,7 +38,8 @@ const DefaultAttemptTimeout = 20 * time.Second
 // ~/.huaweicloud/application_id on first use (it does when no User-Agent is configured).
 const userAgent = "offsetreset"
 
-var regionRE = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`)
+// regionRE is compiled on first use: nothing is compiled at start-up (cold start).
+var regionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`) })
 
 // Endpoint is the service endpoint of a target: the configured endpoint if there is one (https://
 // is added when it has no scheme; http:// only when written), otherwise the documented regional
@@ -64,7 +65,7 @@ func Endpoint(region, endpoint string) (string, error) {
 	if region == "" {
 		return "", errors.New("region is missing; set region (e.g. cn-north-4) or endpoint")
 	}
-	if !regionRE.MatchString(region) {
+	if !regionRE().MatchString(region) {
 		return "", fmt.Errorf("region %q is not a Huawei Cloud region ID such as cn-north-4 or ap-southeast-1", region)
 	}
 	return "https://dms." + region + ".myhuaweicloud.com", nil
