@@ -3,6 +3,7 @@
 package deploy
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -119,7 +120,7 @@ func TestServerlessDevs(t *testing.T) {
 }
 
 func TestSAMTemplate(t *testing.T) {
-	tpl := keys(t, "template", load(t, "aws/template.yaml"), "AWSTemplateFormatVersion", "Transform", "Description", "Parameters", "Resources", "Outputs")
+	tpl := keys(t, "template", load(t, "aws/template.yaml"), "AWSTemplateFormatVersion", "Transform", "Description", "Parameters", "Conditions", "Resources", "Outputs")
 	if tpl["Transform"] != "AWS::Serverless-2016-10-31" {
 		t.Fatal("not a SAM template")
 	}
@@ -207,6 +208,98 @@ func TestPoliciesNameEveryAction(t *testing.T) {
 	for _, a := range actions {
 		if !strings.Contains(string(doc), "`"+a[1]+"`") {
 			t.Errorf("action %s has no reason in policies/README.md", a[1])
+		}
+	}
+}
+
+// TestVPCPlacement: the function can be put into the Kafka cluster's VPC. s.yaml documents an fc3
+// vpcConfig (commented: only some clusters need it), whose keys are fc3's VPCConfig fields; the SAM
+// template's VpcConfig applies only when the SubnetIds parameter is given.
+func TestVPCPlacement(t *testing.T) {
+	b, err := os.ReadFile("../s.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var block []string // the commented block, uncommented
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(l)
+		if l == "# vpcConfig:" {
+			block = []string{"vpcConfig:"}
+			continue
+		}
+		if block == nil {
+			continue
+		}
+		if strings.HasPrefix(l, "#   ") {
+			block = append(block, strings.TrimPrefix(l, "# "))
+			continue
+		}
+		if l == "# internetAccess: true" {
+			block = append(block, "internetAccess: true")
+		}
+		break
+	}
+	var fc struct {
+		VPC            map[string]any `yaml:"vpcConfig"`
+		InternetAccess bool           `yaml:"internetAccess"`
+	}
+	if err := yaml.Unmarshal([]byte(strings.Join(block, "\n")), &fc); err != nil || fc.VPC == nil {
+		t.Fatalf("s.yaml has no commented vpcConfig block (%v): %q", err, block)
+	}
+	keys(t, "vpcConfig", fc.VPC, "vpcId", "vSwitchIds", "securityGroupId")
+	if fc.VPC["vpcId"] == nil || fc.VPC["securityGroupId"] == nil || len(fc.VPC["vSwitchIds"].([]any)) == 0 || !fc.InternetAccess {
+		t.Errorf("vpcConfig %v internetAccess %v", fc.VPC, fc.InternetAccess)
+	}
+
+	tpl := load(t, "aws/template.yaml")
+	params := tpl["Parameters"].(map[string]any)
+	for _, name := range []string{"SubnetIds", "SecurityGroupIds"} {
+		p, _ := params[name].(map[string]any)
+		if p["Type"] != "CommaDelimitedList" || p["Default"] != "" {
+			t.Errorf("parameter %s = %v, want an optional CommaDelimitedList", name, p)
+		}
+	}
+	fn := tpl["Resources"].(map[string]any)["OffsetResetFunction"].(map[string]any)["Properties"].(map[string]any)
+	branches, _ := fn["VpcConfig"].(map[string]any)["Fn::If"].([]any)
+	if len(branches) != 3 {
+		t.Fatalf("VpcConfig %v, want Fn::If on a condition", fn["VpcConfig"])
+	}
+	cond, _ := tpl["Conditions"].(map[string]any)[branches[0].(string)].(map[string]any)
+	if cond == nil || !strings.Contains(fmt.Sprint(cond), "SubnetIds") {
+		t.Errorf("condition %v does not test SubnetIds", branches[0])
+	}
+	in := keys(t, "VpcConfig", branches[1], "SubnetIds", "SecurityGroupIds")
+	if in["SubnetIds"].(map[string]any)["Ref"] != "SubnetIds" || in["SecurityGroupIds"].(map[string]any)["Ref"] != "SecurityGroupIds" {
+		t.Errorf("VpcConfig %v", in)
+	}
+	if branches[2].(map[string]any)["Ref"] != "AWS::NoValue" {
+		t.Errorf("without SubnetIds VpcConfig is %v, want AWS::NoValue", branches[2])
+	}
+}
+
+// TestAWSPolicyNamesEveryAction: every action of the AWS policy (logs, the MSK IAM actions a
+// reset needs, the VPC network interfaces) has its reason in the policies README.
+func TestAWSPolicyNamesEveryAction(t *testing.T) {
+	b, err := os.ReadFile("policies/aws-iam.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("policies/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := regexp.MustCompile(`"((?:logs|lambda|kafka-cluster|ec2):[A-Za-z]+)"`).FindAllStringSubmatch(string(b), -1)
+	seen := map[string]bool{}
+	for _, a := range actions {
+		seen[a[1]] = true
+		if !strings.Contains(string(doc), "`"+a[1]+"`") {
+			t.Errorf("action %s has no reason in policies/README.md", a[1])
+		}
+	}
+	// OffsetCommit needs READ on the group and the topic, OffsetFetch and ListOffsets DESCRIBE.
+	for _, a := range []string{"kafka-cluster:Connect", "kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup", "kafka-cluster:DescribeTopic", "kafka-cluster:ReadData", "ec2:CreateNetworkInterface"} {
+		if !seen[a] {
+			t.Errorf("aws-iam.json lacks %s", a)
 		}
 	}
 }

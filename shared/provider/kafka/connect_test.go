@@ -819,3 +819,47 @@ func TestConnectConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainSentences: causes kfake cannot produce on loopback, from the errors the client
+// returns for them.
+func TestExplainSentences(t *testing.T) {
+	p := func(mod func(*config.Target)) *Provider {
+		tgt := config.Target{Provider: "kafka", Brokers: []string{"b-1.x.c2.kafka.eu-west-1.amazonaws.com:9098"}, TLS: config.TLS{Enabled: true}}
+		mod(&tgt)
+		return &Provider{name: "k", cfg: tgt}
+	}
+	iam := p(func(t *config.Target) { t.SASL = &config.SASL{Mechanism: "AWS_MSK_IAM"} })
+	oauth := p(func(t *config.Target) { t.SASL = &config.SASL{Mechanism: "OAUTHBEARER", TokenEnv: "TOKEN"} })
+	scram := p(func(t *config.Target) {
+		t.SASL = &config.SASL{Mechanism: "SCRAM-SHA-512", Username: "ops", PasswordEnv: "PW"}
+	})
+	dns := &brokerError{addr: "kafka.internal:9092", err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "kafka.internal", IsNotFound: true}}}
+	for _, c := range []struct {
+		p    *Provider
+		what string
+		err  error
+		want string
+	}{
+		{scram, "describe group g", fmt.Errorf("unable to dial: %w", dns),
+			"could not describe group g on target k: broker kafka.internal:9092 does not resolve (lookup kafka.internal: no such host); check the host name: private endpoints resolve only inside the cluster's VPC, so the function must run there (vpcConfig in s.yaml, VpcConfig in deploy/aws/template.yaml)"},
+		{iam, "describe group g", kerr.SaslAuthenticationFailed,
+			"could not describe group g on target k: the brokers refused AWS_MSK_IAM authentication of the function's role; allow kafka-cluster:Connect on the cluster in the role's policy (deploy/policies/aws-iam.json), check that the cluster has IAM access control on, and use its IAM port (9098)"},
+		{oauth, "describe group g", kerr.SaslAuthenticationFailed,
+			"could not describe group g on target k: the brokers refused the OAUTHBEARER token in TOKEN; it may be expired or issued for another cluster"},
+		{scram, "describe group g", kerr.UnsupportedSaslMechanism,
+			"could not describe group g on target k: broker b-1.x.c2.kafka.eu-west-1.amazonaws.com:9098 does not offer SASL SCRAM-SHA-512 on this port; use a mechanism the listener enables, or the port that enables this one (AWS MSK: 9096 SCRAM, 9098 IAM)"},
+		{iam, "list the consumer groups", kerr.ClusterAuthorizationFailed,
+			"could not list the consumer groups on target k: the broker answered CLUSTER_AUTHORIZATION_FAILED; the function's IAM role needs Describe on the cluster (MSK IAM: kafka-cluster:DescribeCluster); grant it with an ACL or the role's policy"},
+		{iam, "read topic orders", kerr.TopicAuthorizationFailed,
+			"could not read topic orders on target k: the broker answered TOPIC_AUTHORIZATION_FAILED; the function's IAM role needs Describe on topic orders (MSK IAM: kafka-cluster:DescribeTopic); grant it with an ACL or the role's policy"},
+		{scram, "commit offsets for g", kerr.GroupAuthorizationFailed,
+			"could not commit offsets for g on target k: the broker answered GROUP_AUTHORIZATION_FAILED; User:ops needs Read on group g (MSK IAM: kafka-cluster:AlterGroup); grant it with an ACL or the role's policy"},
+	} {
+		if got := c.p.wireErr(c.what, c.err).Error(); got != c.want {
+			t.Errorf("%v:\n got %s\nwant %s", c.err, got, c.want)
+		}
+	}
+	if got := commitErr("g", kerr.TopicAuthorizationFailed).Error(); !strings.Contains(got, "needs Read on this partition's topic (MSK IAM: kafka-cluster:ReadData)") {
+		t.Errorf("commitErr: %s", got)
+	}
+}
