@@ -1,5 +1,8 @@
 // Command pack writes a deployment zip: pack -o out.zip name=path [name=path …]. Entries named
-// bootstrap are marked executable, as FC and Lambda require.
+// bootstrap are marked executable, as FC and Lambda require. The entry offsetreset.yaml is the
+// configuration: the files its kafka targets' tls names (caFile, certFile, keyFile, relative to
+// the configuration's directory) go into the zip at the same relative paths, so they are found
+// beside it in the function (/code on FC, /var/task on Lambda).
 package main
 
 import (
@@ -9,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"offsetreset/shared/config"
 )
 
 func main() {
@@ -16,10 +21,44 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: pack -o out.zip name=path [name=path …]")
 		os.Exit(2)
 	}
-	if err := pack(os.Args[2], os.Args[3:]); err != nil {
+	entries, err := withTLSFiles(os.Args[3:])
+	if err == nil {
+		err = pack(os.Args[2], entries)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "pack:", err)
 		os.Exit(1)
 	}
+}
+
+// withTLSFiles adds the files the packed configuration's tls settings name.
+func withTLSFiles(entries []string) ([]string, error) {
+	for _, e := range entries {
+		name, path, _ := strings.Cut(e, "=")
+		if name != "offsetreset.yaml" {
+			continue
+		}
+		cfg, err := config.Load(path)
+		if err != nil {
+			return nil, err
+		}
+		seen := map[string]bool{}
+		for _, tname := range cfg.TargetNames() {
+			tls := cfg.Targets[tname].TLS
+			for _, f := range []string{tls.CAFile, tls.CertFile, tls.KeyFile} {
+				if f == "" || seen[f] {
+					continue
+				}
+				seen[f] = true
+				rel := filepath.ToSlash(filepath.Clean(f))
+				if filepath.IsAbs(f) || rel == ".." || strings.HasPrefix(rel, "../") {
+					return nil, fmt.Errorf("target %s: tls file %s is outside the configuration's directory, so it cannot ship beside it in the function; put it next to %s and name it relative to it (or use caEnv/certEnv/keyEnv)", tname, f, filepath.Base(path))
+				}
+				entries = append(entries, rel+"="+tls.Path(f))
+			}
+		}
+	}
+	return entries, nil
 }
 
 func pack(out string, entries []string) error {
