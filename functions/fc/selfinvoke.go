@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/responses"
@@ -41,14 +42,18 @@ func selfInvoker(getenv func(string) string) server.SelfInvoker {
 	if name == "" || region == "" || (account == "" && getenv(endpointEnv) == "") {
 		return server.NoSelfInvoke(errors.New("FC_FUNCTION_NAME, FC_REGION and FC_ACCOUNT_ID are not all set (FC sets them), so this function cannot invoke itself"))
 	}
-	cl, err := aliyun.NewClient("function "+name, "fc", config.Target{Region: region, Instance: name, Endpoint: getenv(endpointEnv)},
-		func(region string) string { return account + "." + region + ".fc.aliyuncs.com" })
-	if err != nil {
-		return server.NoSelfInvoke(err)
-	}
+	// The client is built on first use: a cold start that serves no deferred chat pays nothing.
+	client := sync.OnceValues(func() (*aliyun.Client, error) {
+		return aliyun.NewClient("function "+name, "fc", config.Target{Region: region, Instance: name, Endpoint: getenv(endpointEnv)},
+			func(region string) string { return account + "." + region + ".fc.aliyuncs.com" })
+	})
 	call := aliyun.Call{What: "InvokeFunction (Async) of function " + name, API: "InvokeFunction", RAM: "fc:InvokeFunction"}
 	return func(ctx context.Context, event []byte) error {
-		_, err := aliyun.Do(ctx, cl, call, func() (requests.AcsRequest, *responses.CommonResponse) {
+		cl, err := client()
+		if err != nil {
+			return err
+		}
+		_, err = aliyun.Do(ctx, cl, call, func() (requests.AcsRequest, *responses.CommonResponse) {
 			req := requests.NewCommonRequest()
 			req.Method = http.MethodPost
 			req.Product = "FC"

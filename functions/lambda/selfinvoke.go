@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -28,6 +29,27 @@ func selfInvoker(getenv func(string) string) server.SelfInvoker {
 	if name == "" || region == "" {
 		return server.NoSelfInvoke(errors.New("AWS_LAMBDA_FUNCTION_NAME and AWS_REGION are not set (Lambda sets both), so this function cannot invoke itself"))
 	}
+	// The client is built on first use: a cold start that serves no deferred chat pays nothing.
+	client := sync.OnceValue(func() *lambda.Client { return newLambdaClient(region, getenv) })
+	var qualifier *string
+	if v := getenv("AWS_LAMBDA_FUNCTION_VERSION"); v != "" && v != "$LATEST" {
+		qualifier = aws.String(v)
+	}
+	return func(ctx context.Context, event []byte) error {
+		out, err := client().Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name), Qualifier: qualifier, InvocationType: types.InvocationTypeEvent, Payload: event})
+		if err != nil {
+			return fmt.Errorf("Invoke (InvocationType Event) of function %s failed: %v; the execution role needs lambda:InvokeFunction on the function itself (deploy/policies/aws-iam.json, deploy/aws/template.yaml)", name, err)
+		}
+		if out.StatusCode != http.StatusAccepted {
+			return fmt.Errorf("Invoke (InvocationType Event) of function %s answered status %d, not 202 Accepted; the chat work was not queued", name, out.StatusCode)
+		}
+		return nil
+	}
+}
+
+// newLambdaClient is a Lambda API client in region with the credentials Lambda puts in the
+// environment, at AWS_ENDPOINT_URL_LAMBDA (or AWS_ENDPOINT_URL) when set.
+func newLambdaClient(region string, getenv func(string) string) *lambda.Client {
 	opts := lambda.Options{Region: region, Credentials: aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 		id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
 		if id == "" || secret == "" {
@@ -40,19 +62,5 @@ func selfInvoker(getenv func(string) string) server.SelfInvoker {
 	} else if ep := getenv("AWS_ENDPOINT_URL"); ep != "" {
 		opts.BaseEndpoint = aws.String(ep)
 	}
-	client := lambda.New(opts)
-	var qualifier *string
-	if v := getenv("AWS_LAMBDA_FUNCTION_VERSION"); v != "" && v != "$LATEST" {
-		qualifier = aws.String(v)
-	}
-	return func(ctx context.Context, event []byte) error {
-		out, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name), Qualifier: qualifier, InvocationType: types.InvocationTypeEvent, Payload: event})
-		if err != nil {
-			return fmt.Errorf("Invoke (InvocationType Event) of function %s failed: %v; the execution role needs lambda:InvokeFunction on the function itself (deploy/policies/aws-iam.json, deploy/aws/template.yaml)", name, err)
-		}
-		if out.StatusCode != http.StatusAccepted {
-			return fmt.Errorf("Invoke (InvocationType Event) of function %s answered status %d, not 202 Accepted; the chat work was not queued", name, out.StatusCode)
-		}
-		return nil
-	}
+	return lambda.New(opts)
 }

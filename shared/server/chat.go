@@ -106,13 +106,7 @@ func (s *Service) serveSlack(w http.ResponseWriter, r *http.Request) {
 	if job.RequestID == "" {
 		job.RequestID = cmd.TriggerID
 	}
-	s.converse(r.Context(), job, func(reply chat.Reply, late bool) {
-		writeJSONAnswer(w, http.StatusOK, reply.Slack())
-		if late {
-			// Slack drops an answer after 3 seconds: the result also goes to response_url.
-			s.deliver(r.Context(), job, reply)
-		}
-	})
+	s.converse(r.Context(), job, func(reply chat.Reply) { writeJSONAnswer(w, http.StatusOK, reply.Slack()) })
 }
 
 // serveSlackPress handles a press of a plan's Apply or Cancel button. Slack reads nothing from
@@ -134,23 +128,28 @@ func (s *Service) serveSlackPress(w http.ResponseWriter, r *http.Request, body [
 	if job.RequestID == "" {
 		job.RequestID = a.TriggerID
 	}
-	ctx := r.Context()
-	claims, err := confirm.Verify(s.Secrets.ConfirmSecret, a.Value, s.now())
-	switch {
-	case a.ActionID != chat.ActionApply && a.ActionID != chat.ActionCancel:
+	if a.ActionID != chat.ActionApply && a.ActionID != chat.ActionCancel {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("Slack interaction: action %q is not a button of offsetreset (%s, %s)", trunc(a.ActionID, 60), chat.ActionApply, chat.ActionCancel))
 		return
+	}
+	ctx := r.Context()
+	claims, err := confirm.Verify(s.Secrets.ConfirmSecret, a.Value, s.now())
+	var denied error
+	if err == nil {
+		denied = s.mayPress(job.invocation(), claims)
+	}
+	switch {
 	case err != nil:
 		// A plan that can no longer be confirmed loses its buttons, with the reason.
 		s.deliver(ctx, job, chat.Reply{Kind: chat.KindError, Message: err.Error()})
-	case s.mayPress(job.invocation(), claims) != nil:
+	case denied != nil:
 		other := job
 		other.Press = false
-		s.deliver(ctx, other, chat.Reply{Kind: chat.KindError, Message: s.mayPress(job.invocation(), claims).Error()})
+		s.deliver(ctx, other, chat.Reply{Kind: chat.KindError, Message: denied.Error()})
 	case a.ActionID == chat.ActionCancel:
 		s.deliver(ctx, job, chat.Reply{Kind: chat.KindCancelled, By: job.Principal, Message: "The plan of " + planName(claims) + " was dropped."})
 	default:
-		s.converse(ctx, job, func(reply chat.Reply, _ bool) { s.deliver(ctx, job, reply) })
+		s.converse(ctx, job, func(reply chat.Reply) { s.deliver(ctx, job, reply) })
 	}
 	w.WriteHeader(http.StatusOK)
 }
@@ -177,7 +176,7 @@ func (s *Service) serveDingTalk(w http.ResponseWriter, r *http.Request) {
 	if job.RequestID == "" {
 		job.RequestID = msg.MsgID
 	}
-	s.converse(r.Context(), job, func(reply chat.Reply, _ bool) {
+	s.converse(r.Context(), job, func(reply chat.Reply) {
 		// The reply goes to the conversation's session webhook (DingTalk's documented way) and in
 		// the HTTP answer (which robots in HTTP mode also display).
 		if msg.SessionWebhook != "" {

@@ -20,7 +20,7 @@ import (
 // not finish within that window is answered at once ("Planning group billing on prod…") and its
 // result is posted to the request's reply URL (Slack response_url, DingTalk sessionWebhook).
 //
-// When work "may not finish": decided before it starts for
+// When work (a plan, an apply, a status) "may not finish": decided before it starts for
 //   - every target of a cloud API provider (alikafka, alirocketmq, alirocketmq5, huaweikafka,
 //     huaweirocketmq): paced calls, several per topic, retries on throttling;
 //   - every glob in the group position (one plan, or one apply, per matching group);
@@ -29,16 +29,17 @@ import (
 // starts in the request, and what is not done after DeferAfter is deferred. On the local server
 // the same run goes on in the background. On FC and Lambda the instance may freeze once the
 // answer is out, so a dry run that is not done is cut off (nothing was written) and planned again
-// in an asynchronous invocation of the same function; an apply is never cut off half-way: it runs
-// to its end in the request, and when that is later than DeferAfter its result also goes to the
-// reply URL (Slack drops answers that come after 3 seconds).
+// in an asynchronous invocation of the same function; an apply is never cut off half-way, so
+// there every apply (a typed confirm, a pressed Apply) runs in the asynchronous invocation and
+// is answered at once whatever the backend's speed.
 //
 // Work handed to an asynchronous invocation travels as a ChatJob sealed with
 // OFFSETRESET_CONFIRM_SECRET (purpose chatjob), so only the function itself can start one. A
 // platform retry of the invocation runs the same job again: a plan is a dry run, and an apply's
 // identity is its confirm token and group ("confirm:<token id>/<group>"), the same on every
-// retry, so the in-process deliveries and Kafka's commit markers make a retry converge or refuse
-// as "already used" — it never applies twice.
+// retry: the in-process deliveries and Kafka's commit markers make a retry converge or refuse it
+// as "already used", and elsewhere the confirm's drift check refuses it (the offsets it finds are
+// no longer the planned ones) — it never applies twice.
 
 // DeferAfter is how long chat work runs inside the request before the answer goes out and the
 // result follows: under Slack's 3-second window, with room for the answer itself.
@@ -93,18 +94,17 @@ func (s *Service) work(ctx context.Context, j ChatJob) chat.Reply {
 	return r
 }
 
-// converse answers a chat request: immediate gets the one reply the request answers with (the
-// result, or a "working" reply when the result follows later, always before the result is
-// posted); late says the result came after DeferAfter, so the platform may have dropped the
-// answer. See the top of this file for when work is deferred.
-func (s *Service) converse(ctx context.Context, j ChatJob, immediate func(r chat.Reply, late bool)) {
+// converse answers a chat request: immediate gets the one reply the request answers with: the
+// result, or a "working" reply when the result follows later (always given before the result is
+// posted). See the top of this file for when work is deferred.
+func (s *Service) converse(ctx context.Context, j ChatJob, immediate func(r chat.Reply)) {
 	req, err := chat.Parse(j.Text)
-	if err != nil || checkReplyURL(j.Client, j.ReplyURL) != nil || !(req.Verb == chat.VerbPlan || req.Verb == chat.VerbApply || req.Verb == chat.VerbConfirm) {
-		immediate(s.work(ctx, j), false)
+	if err != nil || checkReplyURL(j.Client, j.ReplyURL) != nil || req.Verb == chat.VerbHelp {
+		immediate(s.work(ctx, j))
 		return
 	}
-	if s.slow(req) {
-		immediate(s.working(j), false)
+	if s.slow(req) || (s.SelfInvoke != nil && req.Verb == chat.VerbConfirm) {
+		immediate(s.working(j))
 		s.startJob(ctx, j)
 		return
 	}
@@ -115,35 +115,34 @@ func (s *Service) converse(ctx context.Context, j ChatJob, immediate func(r chat
 		defer timer.Stop()
 		select {
 		case r := <-done:
-			immediate(r, false)
+			immediate(r)
 		case <-timer.C:
-			immediate(s.working(j), false)
+			immediate(s.working(j))
 			s.deliverLater(ctx, j, done)
 		}
 		return
 	}
-	start := time.Now()
-	if req.Verb != chat.VerbConfirm {
-		bctx, cancel := context.WithTimeout(ctx, DeferAfter)
-		r := s.work(bctx, j)
-		cut := bctx.Err() != nil && ctx.Err() == nil
-		cancel()
-		if !cut {
-			immediate(r, false)
-			return
-		}
-		immediate(s.working(j), false)
-		s.startJob(ctx, j)
+	// A dry run on FC or Lambda: cut off after DeferAfter (nothing was written) and planned again
+	// in an asynchronous invocation.
+	bctx, cancel := context.WithTimeout(ctx, DeferAfter)
+	r := s.work(bctx, j)
+	cut := bctx.Err() != nil && ctx.Err() == nil
+	cancel()
+	if !cut {
+		immediate(r)
 		return
 	}
-	r := s.work(ctx, j)
-	immediate(r, time.Since(start) > DeferAfter)
+	immediate(s.working(j))
+	s.startJob(ctx, j)
 }
 
 // slow reports whether work may not finish within the reply window even on a healthy backend:
 // a cloud API target, or several groups.
 func (s *Service) slow(req chat.Request) bool {
-	if req.Verb != chat.VerbConfirm {
+	switch req.Verb {
+	case chat.VerbStatus:
+		return s.cloudTarget(req.Target)
+	case chat.VerbPlan, chat.VerbApply:
 		return len(req.Command.Groups) > 0 || s.cloudTarget(req.Command.Target)
 	}
 	c, err := confirm.Verify(s.Secrets.ConfirmSecret, req.Token, s.now())
@@ -203,6 +202,8 @@ func (s *Service) working(j ChatJob) chat.Reply {
 	req, _ := chat.Parse(j.Text)
 	what := "Applying the plan"
 	switch {
+	case req.Verb == chat.VerbStatus:
+		what = "Reading the lag of group " + req.Group + " on " + req.Target
 	case req.Verb == chat.VerbConfirm:
 		if c, err := confirm.Verify(s.Secrets.ConfirmSecret, req.Token, s.now()); err == nil {
 			what = "Applying the plan of " + planName(c)

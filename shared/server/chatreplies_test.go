@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -464,9 +465,10 @@ func TestChatJobEventMustBeSealed(t *testing.T) {
 // asynchronous invocation of the function itself. A Kafka plan that is not done within the
 // window (the broker holds its OffsetFetch until the test lets it go) is cut off, answered
 // "Planning…", and handed over as a sealed chat job; the job, delivered to /invoke as FC
-// delivers events, posts the plan. An Apply on a cloud target is deferred the same way; FC's
-// retry of that job (same event, x-fc-retry-count 1) finds the token used and applies nothing
-// again: the emulator's offsets moved once.
+// delivers events, posts the plan, and its Apply runs in another asynchronous invocation. An
+// Apply on a cloud target is deferred the same way; FC's retry of that job (same event,
+// x-fc-retry-count 1) finds the token used and applies nothing again: the emulator's offsets
+// moved once.
 func TestServerlessDefersThroughSelfInvocation(t *testing.T) {
 	f := newChatFix(t, chatPolicy)
 	events := make(chan []byte, 4)
@@ -528,6 +530,23 @@ func TestServerlessDefersThroughSelfInvocation(t *testing.T) {
 	if !reflect.DeepEqual(f.kafka(t, "billing")["orders"][0], int64(20)) {
 		t.Fatal("the plan moved offsets")
 	}
+	// An apply is never cut off half-way: on FC every apply, on Kafka too, runs in the
+	// asynchronous invocation, and the press is answered at once.
+	pressTo(t, fc.URL, planner, chat.ActionApply, button(plan, chat.ActionApply), chattest.SlackActionURL)
+	if w := f.hooks.Next(t).SlackMessage(t); !w.ReplaceOriginal || !strings.HasPrefix(slackText(w), "*Applying the plan of group billing on demo…") {
+		t.Fatalf("%s", slackText(w))
+	}
+	f.hooks.None(t)
+	invoke(next(), "0")
+	if r := f.hooks.Next(t).SlackMessage(t); !strings.HasPrefix(slackText(r), "*Applied: group billing on demo to latest: 6 partitions, skipping 525 messages.") {
+		t.Fatalf("%s", slackText(r))
+	}
+	f.hooks.Next(t) // the in-channel announcement
+	for p, o := range f.kafka(t, "billing")["orders"] {
+		if o != demo.DemoMessages {
+			t.Fatalf("billing/orders/%d at %d", p, o)
+		}
+	}
 
 	// Apply on a cloud target: deferred; the job and its retry.
 	if m := slash("plan ali billing orders shift:+10"); slackText(m) != "*Planning group billing on ali… the result follows in this conversation.*" {
@@ -555,5 +574,26 @@ func TestServerlessDefersThroughSelfInvocation(t *testing.T) {
 	}
 	if got := f.aliBilling(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("the retry moved the emulator's offsets again: %v", got)
+	}
+}
+
+// An ago: plan is confirmed as the instant the plan showed, worded as a time and its distance,
+// never as Unix milliseconds; the broker ends at that instant's offsets.
+func TestAgoPlanConfirmsInWords(t *testing.T) {
+	f := newChatFix(t, chatPolicy)
+	when := regexp.MustCompile(`to ago:2h \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, 2 h ago\)`)
+	_, m := f.slash(t, planner, "plan demo orders-etl payments ago:2h", "")
+	tok := confirmRE.FindStringSubmatch(slackText(m))
+	if tok == nil || !when.MatchString(slackText(m)) || !strings.Contains(slackText(m), "3 partitions, skipping 180 messages") {
+		t.Fatalf("%s", slackText(m))
+	}
+	_, m = f.slash(t, planner, "confirm "+tok[1], "")
+	if text := slackText(m); !strings.HasPrefix(text, "*Applied: group orders-etl on demo ") || !when.MatchString(text) || strings.Contains(text, "time:1") {
+		t.Fatalf("%s", text)
+	}
+	for p, o := range f.kafka(t, "orders-etl")["payments"] {
+		if o != demo.OffsetAgo(2) {
+			t.Fatalf("payments/%d at %d, want %d", p, o, demo.OffsetAgo(2))
+		}
 	}
 }
