@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -105,4 +107,64 @@ func TestInterruptAtThePrompt(t *testing.T) {
 		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s%s", err, stdout.String(), seen, rest)
 	}
 	e.wantCommitted(t, "billing", initialBilling)
+}
+
+// "yes" applies the plan that was shown, not a fresh resolution of the words: new messages
+// after the plan do not move latest further, and a commit in between (the offsets moved since
+// the plan) refuses the apply, as a chat confirm does.
+func TestApplyAppliesThePlanShown(t *testing.T) {
+	for _, moved := range []bool{false, true} {
+		e := startKafka(t, "")
+		master, tty := openPTY(t)
+		cmd := exec.Command(binary(t), "apply", "-config", e.cfg, "k", "billing", "orders:1", "latest")
+		cmd.Env, cmd.Dir, cmd.Stdin = cleanEnv(), t.TempDir(), tty
+		var stdout bytes.Buffer
+		cmd.Stdout = &stdout
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var seen []byte
+		buf := make([]byte, 4096)
+		for !bytes.Contains(seen, []byte("Apply? [y/N] ")) {
+			n, err := stderr.Read(buf)
+			seen = append(seen, buf[:n]...)
+			if err != nil {
+				cmd.Wait()
+				t.Fatalf("no question before %v:\n%s", err, seen)
+			}
+		}
+		ctx := context.Background()
+		// While the operator reads the plan: five new messages, and perhaps a commit.
+		if err := e.k.Produce(ctx, "orders", 1, 5, func(int) time.Time { return time.Now() }); err != nil {
+			t.Fatal(err)
+		}
+		if moved {
+			if err := e.k.Commit(ctx, "billing", "orders", 1, 4); err != nil {
+				t.Fatal(err)
+			}
+		}
+		master.WriteString("yes\n")
+		rest, _ := io.ReadAll(stderr)
+		err = cmd.Wait()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		}
+		if moved {
+			if code != exitRefused || !strings.Contains(string(seen)+string(rest)+stdout.String(), "the offsets moved since the plan, so nothing was applied") {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s%s", code, stdout.String(), seen, rest)
+			}
+			e.wantCommitted(t, "billing", with(initialBilling, "orders", map[int32]int64{1: 4}))
+			continue
+		}
+		if code != exitOK {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s%s", code, stdout.String(), seen, rest)
+		}
+		e.wantCommitted(t, "billing", with(initialBilling, "orders", map[int32]int64{1: 10})) // the plan's 10, not the new end 15
+	}
 }

@@ -27,6 +27,9 @@ type options struct {
 // runner runs one command on the local service or a remote function.
 type runner func(ctx context.Context, cmd reset.Command) (answer, error)
 
+// planRunner applies a plan the operator was shown (the dry-run results of cmd).
+type planRunner func(ctx context.Context, cmd reset.Command, plan []*reset.Result) (answer, error)
+
 // runReset is plan, apply and status: words → one reset command → the service (or -remote) →
 // the answer in the chosen format, errors on stderr, and the exit code of the outcome.
 func runReset(verb string, args []string, stdin *os.File, stdout, stderr io.Writer) int {
@@ -73,19 +76,26 @@ func runReset(verb string, args []string, stdin *os.File, stdout, stderr io.Writ
 	}()
 	prog := newProgress(stderr, terminalWriter(stderr))
 	defer prog.end()
-	exec, undoFlags, closeRunner, err := newRunner(ctx, o, prog, stderr)
+	exec, applyPlan, undoFlags, closeRunner, err := newRunner(ctx, o, prog, stderr)
 	if err != nil {
 		sayf(stderr, "%v", err)
 		return exitUsage
 	}
 	defer closeRunner()
 	// Each run against the backend is bounded by -timeout; the prompt in between is not.
+	var shown []*reset.Result // the plan the operator said yes to
 	runOnce := func(stage string, c reset.Command) (answer, int) {
 		rctx, cancel := context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 		rctx = reset.WithProgress(rctx, prog.step)
 		prog.start(stage + " " + describe(c))
-		a, err := exec(rctx, c)
+		var a answer
+		var err error
+		if shown != nil && !c.DryRun {
+			a, err = applyPlan(rctx, c, shown)
+		} else {
+			a, err = exec(rctx, c)
+		}
 		prog.end()
 		if err != nil {
 			code := exitFailed
@@ -139,6 +149,8 @@ func runReset(verb string, args []string, stdin *os.File, stdout, stderr io.Writ
 			sayf(stderr, "not applied; nothing changed")
 			return exitRefused
 		}
+		// Apply exactly the offsets shown, refusing a group whose offsets moved in between.
+		shown = a.results
 	}
 	a, code := runOnce("applying", cmd)
 	if a.results == nil {
@@ -166,20 +178,22 @@ func runReset(verb string, args []string, stdin *os.File, stdout, stderr io.Writ
 // newRunner makes what runs the commands: the deployed function of -remote, or a service on the
 // configuration (or the embedded demo backends) in this process, as trigger cli with the OS user
 // as principal. undoFlags are the flags an undo line needs to reach the same backend.
-func newRunner(ctx context.Context, o options, prog *progress, stderr io.Writer) (exec runner, undoFlags []string, release func(), err error) {
+func newRunner(ctx context.Context, o options, prog *progress, stderr io.Writer) (exec runner, applyPlan planRunner, undoFlags []string, release func(), err error) {
 	if o.remote != "" {
 		if o.config != "" {
-			return nil, nil, nil, fmt.Errorf("-remote sends the command to the function, which uses its own configuration; leave out -config %s", o.config)
+			return nil, nil, nil, nil, fmt.Errorf("-remote sends the command to the function, which uses its own configuration; leave out -config %s", o.config)
 		}
 		rem, err := newRemote(o.remote, stderr)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
-		return rem.run, []string{"-remote", o.remote}, func() {}, nil
+		// The JSON API takes commands, not plans: the function resolves the command again.
+		return rem.run, func(ctx context.Context, c reset.Command, _ []*reset.Result) (answer, error) { return rem.run(ctx, c) },
+			[]string{"-remote", o.remote}, func() {}, nil
 	}
 	path, err := configPath(o.config)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	// Audit lines (one JSON line per applied or refused reset) go to stderr; stdout is the answer.
 	slog.SetDefault(slog.New(slog.NewJSONHandler(stderr, nil)))
@@ -191,7 +205,7 @@ func newRunner(ctx context.Context, o options, prog *progress, stderr io.Writer)
 	b, err := openBackend(ctx, path, false, stderr)
 	prog.end()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	b.svc.Timeout = o.timeout
 	// Policy: trigger cli; with no rule naming it, the command may plan and apply, like api.
@@ -205,10 +219,17 @@ func newRunner(ctx context.Context, o options, prog *progress, stderr io.Writer)
 		}
 		return a, nil
 	}
+	applyPlan = func(ctx context.Context, cmd reset.Command, plan []*reset.Result) (answer, error) {
+		a := answer{results: b.svc.ApplyPlanned(ctx, inv, plan, cmd), many: server.AnswerMany(false, []reset.Command{cmd})}
+		if o.format == formatJSON {
+			a.json = server.EncodeResults(a.results, a.many, false)
+		}
+		return a, nil
+	}
 	if path != "" {
 		undoFlags = []string{"-config", path}
 	}
-	return exec, undoFlags, b.Close, nil
+	return exec, applyPlan, undoFlags, b.Close, nil
 }
 
 // describe names what a command works on, for progress lines.

@@ -70,6 +70,17 @@ func NewClaims(principal string, now time.Time) Claims {
 // at the pinned instant of an ago: target (nil otherwise). It refuses when the token would carry
 // more than MaxRows rows in all.
 func (c *Claims) Add(cmd reset.Command, plan *reset.Result, at *int64) error {
+	p := PlanOf(cmd, plan, at)
+	if n := c.rows() + len(p.Rows); n > MaxRows {
+		return fmt.Errorf("the plan has %d partitions, more than the %d a confirm token can carry; use the JSON API for this reset", n, MaxRows)
+	}
+	c.Plans = append(c.Plans, p)
+	return nil
+}
+
+// PlanOf is one group's plan as a confirm applies it (no size limit: the operator's terminal
+// applies what it showed without a token).
+func PlanOf(cmd reset.Command, plan *reset.Result, at *int64) Plan {
 	p := Plan{Command: cmd, At: at}
 	p.Command.DryRun = false
 	for _, r := range plan.Partitions {
@@ -78,11 +89,7 @@ func (c *Claims) Add(cmd reset.Command, plan *reset.Result, at *int64) error {
 		}
 		p.Rows = append(p.Rows, Row{Topic: r.Topic, Partition: r.Partition, Before: r.Before, After: r.After})
 	}
-	if n := c.rows() + len(p.Rows); n > MaxRows {
-		return fmt.Errorf("the plan has %d partitions, more than the %d a confirm token can carry; use the JSON API for this reset", n, MaxRows)
-	}
-	c.Plans = append(c.Plans, p)
-	return nil
+	return p
 }
 
 func (c Claims) rows() int {

@@ -174,13 +174,36 @@ func (s *Service) applyClaims(ctx context.Context, inv Invocation, token string,
 	}
 	out := make([]*reset.Result, len(claims.Plans))
 	for i, p := range claims.Plans {
-		out[i] = s.applyPlan(ctx, inv, token, claims.Tolerance, p)
+		pinv := inv
+		pinv.Identity, pinv.SameWithin = "confirm:"+confirm.ID(token)+"/"+p.Command.Group, 0
+		out[i] = s.applyPlan(ctx, pinv, claims.Tolerance, p)
 	}
 	return out
 }
 
-// applyPlan applies one group's plan of a token under the identity "confirm:<token id>/<group>".
-func (s *Service) applyPlan(ctx context.Context, inv Invocation, token string, tolerance int64, p confirm.Plan) *reset.Result {
+// ApplyPlanned applies what a person was shown: each dry-run result of plans (one per group,
+// as RunAll answered a dry run) with its offsets pinned, refusing a group whose offsets moved
+// since, as a confirm does — the terminal's "Apply? [y/N]" without a token.
+func (s *Service) ApplyPlanned(ctx context.Context, inv Invocation, plans []*reset.Result, cmd reset.Command) []*reset.Result {
+	ctx, cancel := s.withDeadline(ctx)
+	defer cancel()
+	out := make([]*reset.Result, len(plans))
+	for i, plan := range plans {
+		c := cmd
+		if len(c.Groups) > 0 {
+			c.Group, c.Groups = plan.Group, nil
+		}
+		if plan.Status != reset.StatusPlanned {
+			out[i] = plan
+			continue
+		}
+		out[i] = s.applyPlan(ctx, inv, confirm.DefaultTolerance, confirm.PlanOf(c, plan, plan.At))
+	}
+	return out
+}
+
+// applyPlan applies one group's plan (a confirm's identity is in inv).
+func (s *Service) applyPlan(ctx context.Context, inv Invocation, tolerance int64, p confirm.Plan) *reset.Result {
 	opts := reset.Options{Check: func(r *reset.Result) error {
 		if d := p.Drift(r, tolerance); len(d) > 0 {
 			return reset.Refused("the offsets moved since the plan, so nothing was applied; plan again: %s", strings.Join(reset.FirstN(d, 10), "; "))
@@ -193,7 +216,6 @@ func (s *Service) applyPlan(ctx context.Context, inv Invocation, token string, t
 		opts.Pinned = pinned
 	}
 	opts.At = p.At
-	inv.Identity, inv.SameWithin = "confirm:"+confirm.ID(token)+"/"+p.Command.Group, 0
 	return s.Run(ctx, inv, p.Command, opts)
 }
 
