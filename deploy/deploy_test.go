@@ -193,7 +193,16 @@ func TestExampleConfigParses(t *testing.T) {
 // TestPoliciesNameEveryAction: the RAM policy lists exactly the actions the providers call, and
 // each has its reason in the policies README.
 func TestPoliciesNameEveryAction(t *testing.T) {
-	b, err := os.ReadFile("policies/alibaba-ram.json")
+	if actions := documentedActions(t, "policies/alibaba-ram.json", `"((?:alikafka|mq|rocketmq|fc):[A-Za-z]+)"`); len(actions) == 0 {
+		t.Fatal("no actions in the RAM policy")
+	}
+}
+
+// documentedActions reads the actions of a policy file, the first group of each match of
+// pattern, and checks that each has its reason, in backquotes, in policies/README.md.
+func documentedActions(t *testing.T, policy, pattern string) []string {
+	t.Helper()
+	b, err := os.ReadFile(policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,15 +210,14 @@ func TestPoliciesNameEveryAction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	actions := regexp.MustCompile(`"((?:alikafka|mq|rocketmq|fc):[A-Za-z]+)"`).FindAllStringSubmatch(string(b), -1)
-	if len(actions) == 0 {
-		t.Fatal("no actions in the RAM policy")
-	}
-	for _, a := range actions {
+	var actions []string
+	for _, a := range regexp.MustCompile(pattern).FindAllStringSubmatch(string(b), -1) {
 		if !strings.Contains(string(doc), "`"+a[1]+"`") {
 			t.Errorf("action %s has no reason in policies/README.md", a[1])
 		}
+		actions = append(actions, a[1])
 	}
+	return actions
 }
 
 // TestVPCPlacement: the function can be put into the Kafka cluster's VPC. s.yaml documents an fc3
@@ -280,21 +288,9 @@ func TestVPCPlacement(t *testing.T) {
 // TestAWSPolicyNamesEveryAction: every action of the AWS policy (logs, the MSK IAM actions a
 // reset needs, the VPC network interfaces) has its reason in the policies README.
 func TestAWSPolicyNamesEveryAction(t *testing.T) {
-	b, err := os.ReadFile("policies/aws-iam.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := os.ReadFile("policies/README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	actions := regexp.MustCompile(`"((?:logs|lambda|kafka-cluster|ec2):[A-Za-z]+)"`).FindAllStringSubmatch(string(b), -1)
 	seen := map[string]bool{}
-	for _, a := range actions {
-		seen[a[1]] = true
-		if !strings.Contains(string(doc), "`"+a[1]+"`") {
-			t.Errorf("action %s has no reason in policies/README.md", a[1])
-		}
+	for _, a := range documentedActions(t, "policies/aws-iam.json", `"((?:logs|lambda|kafka-cluster|ec2):[A-Za-z]+)"`) {
+		seen[a] = true
 	}
 	// OffsetCommit needs READ on the group and the topic, OffsetFetch and ListOffsets DESCRIBE.
 	for _, a := range []string{"kafka-cluster:Connect", "kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup", "kafka-cluster:DescribeTopic", "kafka-cluster:ReadData", "ec2:CreateNetworkInterface"} {

@@ -101,6 +101,8 @@ func requestID(ctx context.Context) string {
 
 // Invoke handles one event.
 func (h *handler) Invoke(ctx context.Context, event json.RawMessage) (json.RawMessage, error) {
+	ctx, cancel := server.WithMargin(ctx)
+	defer cancel()
 	if server.IsChatJobEvent(event) {
 		// Deferred chat work this function handed to itself; its result goes to the chat. A
 		// retry of it is the same job (the same confirm identity), so it never applies twice.

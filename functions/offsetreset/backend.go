@@ -97,13 +97,8 @@ func openBackend(ctx context.Context, path string, keepNotify bool, stderr io.Wr
 func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("check-config", stderr)
 	cfgFlag := fs.String("config", "", "the configuration to check (default $OFFSETRESET_CONFIG, then ./"+defaultConfigFile+")")
-	words, err := parseInterspersed(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(words) > 0 {
-		sayf(stderr, "check-config takes no words, only -config FILE (got %q)", words[0])
-		return exitUsage
+	if exit, ok := parseFlagsOnly(fs, args, stderr, "check-config takes no words, only -config FILE (got %q)"); !ok {
+		return exit
 	}
 	path, err := configPath(*cfgFlag)
 	if err != nil {

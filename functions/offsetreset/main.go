@@ -111,6 +111,21 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseFlagsOnly parses the flags of a command that takes no words. It reports false, with the
+// exit code, when the command stops there: on -h, a flag error, or a word, which it refuses with
+// refusal (a format for the word, as %q).
+func parseFlagsOnly(fs *flag.FlagSet, args []string, stderr io.Writer, refusal string) (exit int, ok bool) {
+	words, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err), false
+	}
+	if len(words) > 0 {
+		sayf(stderr, refusal, words[0])
+		return exitUsage, false
+	}
+	return exitOK, true
+}
+
 // newFlagSet makes a flag set whose errors and -h go to stderr, ending in a usage error.
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)

@@ -268,10 +268,7 @@ func TestExitCodes(t *testing.T) {
 	if err := e.k.Commit(ctx, "readonly", "orders", 0, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.k.Commit(ctx, "live", "orders", 0, 1); err != nil {
-		t.Fatal(err)
-	}
-	m, err := e.k.Join(ctx, "live", "orders", "consumer-1")
+	m, err := e.k.CommitAndJoin(ctx, "live", "orders", 1, "consumer-1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,46 @@ func openPTY(t *testing.T) (master, tty *os.File) {
 	return m, s
 }
 
+// prompted is the built binary run on a terminal, stopped at the question it asks before applying.
+type prompted struct {
+	cmd    *exec.Cmd
+	stdout bytes.Buffer
+	stderr io.ReadCloser
+	seen   []byte // what it wrote on stderr up to and with the question
+}
+
+// startAtPrompt runs the binary with args and stdin tty and reads its stderr up to the question
+// "Apply? [y/N] ".
+func startAtPrompt(t *testing.T, tty *os.File, args ...string) *prompted {
+	t.Helper()
+	p := &prompted{cmd: exec.Command(binary(t), args...)}
+	p.cmd.Env, p.cmd.Dir, p.cmd.Stdin = cleanEnv(), t.TempDir(), tty
+	p.cmd.Stdout = &p.stdout
+	var err error
+	if p.stderr, err = p.cmd.StderrPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	for !bytes.Contains(p.seen, []byte("Apply? [y/N] ")) {
+		n, err := p.stderr.Read(buf)
+		p.seen = append(p.seen, buf[:n]...)
+		if err != nil {
+			p.cmd.Wait()
+			t.Fatalf("no question before %v:\n%s", err, p.seen)
+		}
+	}
+	return p
+}
+
+// wait reads the rest of stderr and waits for the command to end.
+func (p *prompted) wait() (rest []byte, err error) {
+	rest, _ = io.ReadAll(p.stderr)
+	return rest, p.cmd.Wait()
+}
+
 // On a terminal apply shows the plan and asks; "n" changes nothing (exit 3), "y" applies it.
 // The answer is typed into the terminal before the command reads it, as a fast typist would.
 func TestApplyAsksOnATerminal(t *testing.T) {
@@ -76,35 +116,14 @@ func TestApplyAsksOnATerminal(t *testing.T) {
 func TestInterruptAtThePrompt(t *testing.T) {
 	e := startKafka(t, "")
 	_, tty := openPTY(t)
-	cmd := exec.Command(binary(t), "apply", "-config", e.cfg, "k", "billing", "latest")
-	cmd.Env, cmd.Dir, cmd.Stdin = cleanEnv(), t.TempDir(), tty
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
+	p := startAtPrompt(t, tty, "apply", "-config", e.cfg, "k", "billing", "latest")
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var seen []byte
-	buf := make([]byte, 4096)
-	for !bytes.Contains(seen, []byte("Apply? [y/N] ")) {
-		n, err := stderr.Read(buf)
-		seen = append(seen, buf[:n]...)
-		if err != nil {
-			cmd.Wait()
-			t.Fatalf("no question before %v:\n%s", err, seen)
-		}
-	}
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	rest, _ := io.ReadAll(stderr)
-	err = cmd.Wait()
+	rest, err := p.wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != exitRefused || !strings.Contains(string(rest), "not applied; nothing changed") {
-		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s%s", err, stdout.String(), seen, rest)
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s%s", err, p.stdout.String(), p.seen, rest)
 	}
 	e.wantCommitted(t, "billing", initialBilling)
 }
@@ -116,27 +135,7 @@ func TestApplyAppliesThePlanShown(t *testing.T) {
 	for _, moved := range []bool{false, true} {
 		e := startKafka(t, "")
 		master, tty := openPTY(t)
-		cmd := exec.Command(binary(t), "apply", "-config", e.cfg, "k", "billing", "orders:1", "latest")
-		cmd.Env, cmd.Dir, cmd.Stdin = cleanEnv(), t.TempDir(), tty
-		var stdout bytes.Buffer
-		cmd.Stdout = &stdout
-		stderr, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		var seen []byte
-		buf := make([]byte, 4096)
-		for !bytes.Contains(seen, []byte("Apply? [y/N] ")) {
-			n, err := stderr.Read(buf)
-			seen = append(seen, buf[:n]...)
-			if err != nil {
-				cmd.Wait()
-				t.Fatalf("no question before %v:\n%s", err, seen)
-			}
-		}
+		p := startAtPrompt(t, tty, "apply", "-config", e.cfg, "k", "billing", "orders:1", "latest")
 		ctx := context.Background()
 		// While the operator reads the plan: five new messages, and perhaps a commit.
 		if err := e.k.Produce(ctx, "orders", 1, 5, func(int) time.Time { return time.Now() }); err != nil {
@@ -148,22 +147,21 @@ func TestApplyAppliesThePlanShown(t *testing.T) {
 			}
 		}
 		master.WriteString("yes\n")
-		rest, _ := io.ReadAll(stderr)
-		err = cmd.Wait()
+		rest, err := p.wait()
 		code := 0
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			code = ee.ExitCode()
 		}
 		if moved {
-			if code != exitRefused || !strings.Contains(string(seen)+string(rest)+stdout.String(), "the offsets moved since the plan, so nothing was applied") {
-				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s%s", code, stdout.String(), seen, rest)
+			if code != exitRefused || !strings.Contains(string(p.seen)+string(rest)+p.stdout.String(), "the offsets moved since the plan, so nothing was applied") {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s%s", code, p.stdout.String(), p.seen, rest)
 			}
 			e.wantCommitted(t, "billing", with(initialBilling, "orders", map[int32]int64{1: 4}))
 			continue
 		}
 		if code != exitOK {
-			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s%s", code, stdout.String(), seen, rest)
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s%s", code, p.stdout.String(), p.seen, rest)
 		}
 		e.wantCommitted(t, "billing", with(initialBilling, "orders", map[int32]int64{1: 10})) // the plan's 10, not the new end 15
 	}

@@ -33,13 +33,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback by default: /invoke is unauthenticated here)")
 	cfgFlag := fs.String("config", "", "config file (default $OFFSETRESET_CONFIG, then ./"+defaultConfigFile+"; with neither, the embedded demo backends)")
 	policyPath := fs.String("policy", "", "with the embedded demo backends: take policy, alerts and notify from this file (e.g. events/demo.yaml)")
-	words, err := parseInterspersed(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(words) > 0 {
-		sayf(stderr, "serve takes only flags (-addr, -config, -policy), not %q", words[0])
-		return exitUsage
+	if exit, ok := parseFlagsOnly(fs, args, stderr, "serve takes only flags (-addr, -config, -policy), not %q"); !ok {
+		return exit
 	}
 	slog.SetDefault(slog.New(slog.NewJSONHandler(stderr, nil)))
 	path, err := configPath(*cfgFlag)

@@ -12,25 +12,32 @@ import (
 	"offsetreset/shared/targets"
 )
 
-func TestAlibabaDemoTargets(t *testing.T) {
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "")
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "")
-	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "")
+// startDemo starts the demo backends for the test (closed when it ends) under a 30-second
+// context, and returns that context, the backends and a planner over their targets.
+func startDemo(t *testing.T) (context.Context, *demo.Env, *reset.Planner) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	e, err := demo.Start(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer e.Close()
-	if os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID") != demo.DemoAlibabaKeyID {
-		t.Errorf("the demo key was not put into the environment")
-	}
+	t.Cleanup(e.Close)
 	set, err := targets.Build(e.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &reset.Planner{Targets: set}
+	return ctx, e, &reset.Planner{Targets: set}
+}
+
+func TestAlibabaDemoTargets(t *testing.T) {
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "")
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "")
+	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "")
+	ctx, e, p := startDemo(t)
+	if os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID") != demo.DemoAlibabaKeyID {
+		t.Errorf("the demo key was not put into the environment")
+	}
 	for _, c := range []struct {
 		cmd  reset.Command
 		want reset.Status

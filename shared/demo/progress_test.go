@@ -1,14 +1,10 @@
 package demo_test
 
 import (
-	"context"
 	"slices"
 	"testing"
-	"time"
 
-	"offsetreset/shared/demo"
 	"offsetreset/shared/reset"
-	"offsetreset/shared/targets"
 )
 
 // A reset on a cloud emulator reports its calls to the context's progress function as they end,
@@ -19,18 +15,7 @@ func TestCloudProgressPerTopic(t *testing.T) {
 		"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN"} {
 		t.Setenv(k, "")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	e, err := demo.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	set, err := targets.Build(e.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &reset.Planner{Targets: set}
+	ctx, _, p := startDemo(t)
 	for _, c := range []struct {
 		target string
 		want   []string // every call reported; a fan-out's calls run concurrently, so compared as a multiset

@@ -2,10 +2,37 @@ package reset
 
 import (
 	"context"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
+
+// GroupSet gathers the group names of a list API's pages the way GroupLister answers them:
+// sorted, without duplicates and empty names. The zero value holds none.
+type GroupSet struct{ seen map[string]bool }
+
+// Add adds a page's names and reports whether any of them was new (a service that ignores the
+// paging answers the same page again, which brings none).
+func (g *GroupSet) Add(names []string) (fresh bool) {
+	if g.seen == nil {
+		g.seen = map[string]bool{}
+	}
+	for _, n := range names {
+		if n != "" && !g.seen[n] {
+			g.seen[n], fresh = true, true
+		}
+	}
+	return fresh
+}
+
+// Sorted is every name added, sorted (empty, not nil, when there is none).
+func (g *GroupSet) Sorted() []string {
+	names := slices.AppendSeq(make([]string, 0, len(g.seen)), maps.Keys(g.seen))
+	slices.Sort(names)
+	return names
+}
 
 // DefaultMaxGroups bounds how many groups one `groups` command may expand to.
 const DefaultMaxGroups = 50

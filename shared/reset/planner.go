@@ -38,6 +38,12 @@ type Options struct {
 	// SameWithin: a mark of Identity older than this was left by another delivery (an alert's
 	// re-notification after repeat_interval) and is ignored; 0 = a mark of any age counts.
 	SameWithin time.Duration
+	// Retry: this delivery is a platform retry (FC's x-fc-retry-count); a shift whose earlier
+	// delivery left no commit marker is refused rather than applied again.
+	Retry bool
+	// NotMarkedSince (Unix ms): refuse when any row's newest commit marker is younger than this
+	// (a confirm: another reset since the plan, even one that put the offsets back).
+	NotMarkedSince int64
 	// At fixes the instant of an ago: target (a confirm applies the instant its plan showed, not
 	// now − D), in Unix ms; nil = now − D.
 	At *int64
@@ -56,8 +62,8 @@ func (p *Planner) Run(ctx context.Context, cmd Command, opts Options) *Result {
 	ctx, sink := withNotes(ctx)
 	res := p.run(ctx, cmd, opts)
 	res.Notes = append(res.Notes, sink.take()...)
-	if res.Status == StatusFailed {
-		res.Retryable = true // nothing changed: proven by reading back, or nothing was written
+	if !res.attempted {
+		res.Retryable = true // nothing was written: delivering it again is harmless
 	}
 	return res
 }
@@ -106,9 +112,12 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 	if p.Now != nil {
 		now = p.Now
 	}
+	// One instant for the whole run: ago: resolves from it and the commit markers record it, so
+	// a retry can resolve ago: from the same instant.
+	now0 := now()
 	var millis int64
 	if to.IsTime() {
-		millis = to.Millis(now())
+		millis = to.Millis(now0)
 		if opts.At != nil && to.Form == FormAgo {
 			millis = *opts.At
 		}
@@ -154,7 +163,6 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 		return res.fail(err)
 	}
 	// Commit markers: find this invocation's own earlier writes.
-	now0 := now()
 	var markID string
 	if caps.Marks {
 		markID = RandomMarkID()
@@ -164,6 +172,7 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 	}
 	marked := make([]*Mark, len(rows))
 	if caps.Marks && opts.Identity != "" {
+		var retarget *Mark
 		for i, st := range rows {
 			m, ok := FindMark(st.Marks, markID)
 			if !ok || (opts.SameWithin > 0 && now0.Sub(m.Time()) > opts.SameWithin) {
@@ -173,7 +182,34 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 				res.Duplicate, res.DuplicateAt = "already handled at "+m.Time().Format(time.RFC3339), m.At
 				return res.fail(opts.OnMarked(m))
 			}
+			if st.Marks[0].ID != markID {
+				// Someone moved the partition after this invocation's earlier delivery (an
+				// operator's undo, another reset): re-applying would undo their move.
+				res.Duplicate, res.DuplicateAt = "already handled at "+m.Time().Format(time.RFC3339), m.At
+				return res.fail(Refused("an earlier delivery of this invocation moved %s/%d at %s, and another reset has moved it since (at %s); this delivery changes nothing, so as not to undo that: read the offsets with a dry run",
+					st.Topic, st.Partition, m.Time().Format(time.RFC3339), st.Marks[0].Time().Format(time.RFC3339)))
+			}
 			marked[i] = &m
+			if retarget == nil || m.At < retarget.At {
+				retarget = &m
+			}
+		}
+		if retarget != nil && to.Form == FormAgo {
+			// ago: means "D before the first delivery", not before this one.
+			millis = retarget.At - to.Ago.Milliseconds()
+			res.At = &millis
+		}
+		if retarget == nil && opts.Retry && to.Form == FormShift {
+			// A platform retry whose first delivery left no mark: either it wrote nothing, or the
+			// platform gave the retry another identity; only the first is safe to shift again.
+			return res.fail(Refused("this is a platform retry of %s, but no partition carries this invocation's commit marker, so whether its first delivery moved the group cannot be told; nothing changed: read the offsets with a dry run and send a new command if needed", to))
+		}
+	}
+	if opts.NotMarkedSince > 0 {
+		for _, st := range rows {
+			if len(st.Marks) > 0 && st.Marks[0].At > opts.NotMarkedSince && st.Marks[0].ID != markID {
+				return res.fail(Refused("offsetreset moved %s/%d at %s, after this plan was made; nothing changed: plan again", st.Topic, st.Partition, st.Marks[0].Time().Format(time.RFC3339)))
+			}
 		}
 	}
 
@@ -387,6 +423,9 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 	if applyErr == nil && writeCtx.Err() != nil {
 		applyErr = fmt.Errorf("the write did not finish before the deadline: %w", writeCtx.Err())
 	}
+	if applyErr != nil && (errors.Is(applyErr, context.DeadlineExceeded) || errors.Is(applyErr, context.Canceled)) {
+		applyErr = NoAnswer(applyErr)
+	}
 	if len(outcomes) != len(a.Moves) {
 		outcomes = append(outcomes[:min(len(outcomes), len(a.Moves))], make([]Outcome, max(0, len(a.Moves)-len(outcomes)))...)
 	}
@@ -440,6 +479,11 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 			pr.Status, pr.After = StatusApplied, cur
 			recovered++
 			applied++
+		case sameOpt(cur, pr.Before) && errors.Is(wErr, ErrNoAnswer):
+			// The request may have reached the backend and be applied after the read-back.
+			pr.Status, pr.After = StatusUnknown, nil
+			pr.Error = fmt.Sprintf("%v; the read-back shows %s, as before, but without an answer the write may still be applied", wErr, fmtOpt(cur))
+			unknown++
 		case sameOpt(cur, pr.Before):
 			pr.Status, pr.After = StatusUnchanged, cur
 			pr.Error = fmt.Sprintf("not applied: %v; the read-back shows %s, as before", wErr, fmtOpt(cur))
@@ -488,11 +532,12 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 		}
 		res.Error = fmt.Sprintf("%d of %d partitions were not moved: %s", bad, n, firstRowError(res.Partitions))
 	}
-	if res.Status == StatusPartial || res.Status == StatusUnknown {
-		// Delivering the invocation again converges where the backend keeps marks, or where the
-		// target is absolute (re-applying it keeps its meaning); a shift would move again.
-		res.Retryable = (caps.Marks && opts.Identity != "") || to.Form != FormShift || opts.Pinned != nil
-	}
+	// Delivering the invocation again converges where the backend keeps marks, or where the
+	// target is absolute (re-applying it keeps its meaning); a shift would move again — unless
+	// the read-back proved that nothing moved.
+	res.attempted = true
+	res.Retryable = (caps.Marks && opts.Identity != "") || to.Form != FormShift || opts.Pinned != nil ||
+		(res.Status == StatusFailed && failed == 0 && unknown == 0)
 	p.finishUndo(caps, cmd, marked, res)
 	return res
 }

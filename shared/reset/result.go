@@ -61,11 +61,14 @@ type Result struct {
 	Notes []string `json:"notes,omitempty"`
 	// At is the resolved instant in Unix ms for time: and ago: targets.
 	At *int64 `json:"at,omitempty"`
-	// Retryable is set on failed, partial and unknown results when delivering the same invocation
-	// again cannot move any partition further than one delivery would (nothing was written, the
-	// backend keeps commit markers, or the target keeps its meaning when re-applied): a platform
-	// retry is then safe and useful.
+	// Retryable: delivering the same invocation again cannot move any partition further than
+	// one delivery would (nothing was written or the read-back proved nothing moved, the backend
+	// keeps commit markers, or the target keeps its meaning when re-applied). A platform retry
+	// is safe when every result of the event is Retryable, and useful where one did not do what
+	// was asked.
 	Retryable bool `json:"retryable,omitempty"`
+	// attempted: a write was sent to the backend.
+	attempted bool
 	// Duplicate says this delivery found the invocation already handled by an earlier delivery
 	// (a platform retry, a re-sent webhook, a second confirm) and wrote nothing itself.
 	Duplicate string `json:"duplicate,omitempty"`
@@ -146,6 +149,19 @@ func StatusOf(err error) Status {
 	}
 	return StatusFailed
 }
+
+// ErrNoAnswer marks a write error that came without the backend's answer (a dropped connection,
+// a deadline): the request may have reached the backend and be applied after any read-back, so
+// a read-back showing nothing moved proves nothing.
+var ErrNoAnswer = errors.New("no answer from the backend")
+
+// NoAnswer wraps a write error that came without the backend's answer (see ErrNoAnswer).
+func NoAnswer(err error) error { return noAnswer{err} }
+
+type noAnswer struct{ err error }
+
+func (e noAnswer) Error() string   { return e.err.Error() }
+func (e noAnswer) Unwrap() []error { return []error{e.err, ErrNoAnswer} }
 
 // Int64 returns a pointer to v, for building rows and snapshots.
 func Int64(v int64) *int64 { return &v }

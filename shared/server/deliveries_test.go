@@ -184,7 +184,13 @@ func TestRetryGuardWithoutMarkers(t *testing.T) {
 	if r, _ := fcInvoke(t, srv.URL, "fc-ali-2", "1", `{"target":"ali-kafka-demo","group":"billing","topics":["orders"],"to":"latest","dryRun":true}`); decode(t, r.body).Status != reset.StatusPlanned {
 		t.Fatalf("%s", r.body)
 	}
-	if r, _ := fcInvoke(t, srv.URL, "fc-k-1", "1", `{"target":"demo","group":"billing","topics":["orders"],"to":"shift:+1"}`); decode(t, r.body).Status != reset.StatusApplied {
+	// On Kafka a retry of a shift needs its first delivery's commit marker: one without (the
+	// platform gave the retry a new request id, or the first wrote nothing) is refused too.
+	r, _ = fcInvoke(t, srv.URL, "fc-k-1", "1", `{"target":"demo","group":"billing","topics":["orders"],"to":"shift:+1"}`)
+	if res := decode(t, r.body); res.Status != reset.StatusRefused || !strings.Contains(res.Error, "no partition carries this invocation's commit marker") {
+		t.Fatalf("%s", r.body)
+	}
+	if r, _ := fcInvoke(t, srv.URL, "fc-k-2", "1", `{"target":"demo","group":"billing","topics":["orders"],"to":"latest"}`); decode(t, r.body).Status != reset.StatusApplied {
 		t.Fatalf("%s", r.body)
 	}
 }

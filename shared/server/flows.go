@@ -176,7 +176,10 @@ func (s *Service) applyClaims(ctx context.Context, inv Invocation, token string,
 	for i, p := range claims.Plans {
 		pinv := inv
 		pinv.Identity, pinv.SameWithin = "confirm:"+confirm.ID(token)+"/"+p.Command.Group, 0
-		out[i] = s.applyPlan(ctx, pinv, claims.Tolerance, p)
+		// Any offsetreset write after the plan — even one that put the offsets back, or one that
+		// pushed this token's marker out of the history — spends the token too.
+		planned := (claims.Expires - int64(confirm.DefaultTTL/time.Second)) * 1000
+		out[i] = s.applyPlan(ctx, pinv, claims.Tolerance, p, planned)
 	}
 	return out
 }
@@ -197,13 +200,13 @@ func (s *Service) ApplyPlanned(ctx context.Context, inv Invocation, plans []*res
 			out[i] = plan
 			continue
 		}
-		out[i] = s.applyPlan(ctx, inv, confirm.DefaultTolerance, confirm.PlanOf(c, plan, plan.At))
+		out[i] = s.applyPlan(ctx, inv, confirm.DefaultTolerance, confirm.PlanOf(c, plan, plan.At), 0)
 	}
 	return out
 }
 
 // applyPlan applies one group's plan (a confirm's identity is in inv).
-func (s *Service) applyPlan(ctx context.Context, inv Invocation, tolerance int64, p confirm.Plan) *reset.Result {
+func (s *Service) applyPlan(ctx context.Context, inv Invocation, tolerance int64, p confirm.Plan, notMarkedSince int64) *reset.Result {
 	opts := reset.Options{Check: func(r *reset.Result) error {
 		if d := p.Drift(r, tolerance); len(d) > 0 {
 			return reset.Refused("the offsets moved since the plan, so nothing was applied; plan again: %s", strings.Join(reset.FirstN(d, 10), "; "))
@@ -215,7 +218,7 @@ func (s *Service) applyPlan(ctx context.Context, inv Invocation, tolerance int64
 	if pinned := p.Pinned(); len(pinned) == len(p.Rows) {
 		opts.Pinned = pinned
 	}
-	opts.At = p.At
+	opts.At, opts.NotMarkedSince = p.At, notMarkedSince
 	return s.Run(ctx, inv, p.Command, opts)
 }
 

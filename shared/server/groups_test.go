@@ -17,10 +17,8 @@ func TestGroupsGlobEachGroupItsOwnCommand(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	for _, g := range []string{"analytics-web", "analytics-batch", "analytics-ml"} {
-		for p := int32(0); p < 2; p++ {
-			if err := f.k.Commit(ctx, g, "orders", p, 2); err != nil {
-				t.Fatal(err)
-			}
+		if err := f.k.CommitOffsets(ctx, g, map[string]map[int32]int64{"orders": {0: 2, 1: 2}}); err != nil {
+			t.Fatal(err)
 		}
 	}
 	f.svc.Config.Policy = []config.PolicyRule{{Name: "nightly", Triggers: []string{"schedule"}, Targets: []string{"*"}, Groups: []string{"analytics-web", "analytics-ml"}, Topics: []string{"*"}}}

@@ -11,14 +11,20 @@ import (
 )
 
 // RetryError says whether a platform should deliver an invocation again: an error naming the
-// results that did not do what was asked and whose retry is safe and useful (Result.Retryable:
-// nothing was written, or the backend keeps commit markers, or the target is absolute), nil
-// otherwise. Refused and invalid results are never worth a retry: the same input gets the same
-// answer, so they are counted (WriteMetrics) instead.
+// results that failed, partly failed or are unknown, when delivering the whole event again is
+// safe for every one of its results (Result.Retryable: nothing was written, or the backend keeps
+// commit markers, or the target is absolute); nil otherwise. Refused and invalid results are
+// never worth a retry: the same input gets the same answer, so they are counted (WriteMetrics).
 func RetryError(results []*reset.Result) error {
 	var bad []string
 	for _, r := range results {
-		if r.Status.IsError() && r.Retryable {
+		if !r.Retryable {
+			// The platform retries the whole event: one result that must not run again (a shift
+			// written on a backend without commit markers) keeps every other from a retry.
+			return nil
+		}
+		switch r.Status {
+		case reset.StatusFailed, reset.StatusPartial, reset.StatusUnknown:
 			bad = append(bad, fmt.Sprintf("%s %s/%s: %s", r.Status, r.Target, r.Group, r.Error))
 		}
 	}

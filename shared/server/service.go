@@ -129,7 +129,7 @@ func (s *Service) withDeadline(ctx context.Context) (context.Context, context.Ca
 // markers and converges on the same offsets), and is logged, not audited or notified again.
 func (s *Service) Run(ctx context.Context, inv Invocation, cmd reset.Command, opts reset.Options) *reset.Result {
 	if inv.Identity != "" && !cmd.DryRun {
-		opts.Identity, opts.SameWithin = inv.Identity, inv.SameWithin
+		opts.Identity, opts.SameWithin, opts.Retry = inv.Identity, inv.SameWithin, inv.Retry > 0
 	}
 	res, dup := s.deliveries.do(ctx, opts.Identity, opts.SameWithin, s.now, func() *reset.Result { return s.run(ctx, inv, cmd, opts) })
 	if dup && opts.OnMarked != nil {
@@ -362,4 +362,15 @@ func (s *Service) sendNotifications(ctx context.Context, requestID string, evs [
 		}()
 	}
 	wg.Wait()
+}
+
+// WithMargin ends ctx a little before the platform's own deadline (a tenth of what is left, at
+// most 2 s), so that the answer is out before the platform stops the instance — a stopped
+// invocation is a timeout, which Lambda retries whatever the outcome.
+func WithMargin(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, dl.Add(-min(2*time.Second, time.Until(dl)/10)))
 }

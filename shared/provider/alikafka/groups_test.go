@@ -1,18 +1,15 @@
 package alikafka_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"offsetreset/shared/provider/alikafka"
 	"offsetreset/shared/provider/alikafka/alikafkatest"
 	"offsetreset/shared/provider/aliyun"
 	"offsetreset/shared/provider/aliyun/aliyuntest"
-	"offsetreset/shared/reset"
+	"offsetreset/shared/reset/resettest"
 )
 
 // seedGroups adds n groups g-000… to the instance in an order that is not sorted, and returns
@@ -26,30 +23,19 @@ func (e *env) seedGroups(n int) []string {
 	return want
 }
 
-func (e *env) listGroups(t *testing.T) ([]string, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var lister reset.GroupLister = e.prov
-	return lister.ListGroups(ctx)
-}
-
 // The list follows GetConsumerList's pages (CurrentPage 1, 2, 3 of PageSize 100 for 231 groups)
 // and comes back sorted although the service answers in creation order.
 func TestListGroupsReadsEveryPage(t *testing.T) {
 	e := setup(t)
 	want := e.seedGroups(230)
 	e.Server.ResetCalls()
-	got, err := e.listGroups(t)
-	if err != nil || !slices.Equal(got, want) {
-		t.Fatalf("ListGroups = %d names %v, want %d: %q…", len(got), err, len(want), want[:3])
-	}
+	resettest.WantGroups(t, e.prov, want)
 	calls := e.srv.CallsOf(alikafkatest.GetConsumerList)
 	if len(calls) != 3 || e.srv.Count("") != 3 {
 		t.Fatalf("%d GetConsumerList calls of %d, want 3", len(calls), e.srv.Count(""))
 	}
 	for i, c := range calls {
-		if c.Params["CurrentPage"] != fmt.Sprint(i+1) || c.Params["PageSize"] != fmt.Sprint(alikafka.GroupsPageSize) ||
+		if c.Params["CurrentPage"] != fmt.Sprint(i+1) || c.Params["PageSize"] != fmt.Sprint(aliyun.GroupsPageSize) ||
 			c.Params["InstanceId"] != instance || c.Params["ConsumerId"] != "" {
 			t.Errorf("call %d params %v", i, c.Params)
 		}
@@ -63,10 +49,7 @@ func TestListGroupsThrottledThenRead(t *testing.T) {
 	want := e.seedGroups(150)
 	e.Server.ResetCalls()
 	e.srv.Inject(aliyuntest.Fault{Action: alikafkatest.GetConsumerList, Kind: aliyuntest.Throttle, Match: map[string]string{"CurrentPage": "2"}})
-	got, err := e.listGroups(t)
-	if err != nil || !slices.Equal(got, want) {
-		t.Fatalf("ListGroups = %d names %v, want %d", len(got), err, len(want))
-	}
+	resettest.WantGroups(t, e.prov, want)
 	var codes []string
 	for _, c := range e.srv.CallsOf(alikafkatest.GetConsumerList) {
 		codes = append(codes, c.Params["CurrentPage"]+":"+c.Code)
@@ -82,7 +65,7 @@ func TestListGroupsAuthenticationFails(t *testing.T) {
 	e.seedGroups(5)
 	e.Server.ResetCalls()
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "not-the-secret")
-	got, err := e.listGroups(t)
+	got, err := resettest.ListGroups(e.prov)
 	if err == nil || !aliyun.IsAuth(err) || !strings.Contains(err.Error(), "authentication failed for target ali") ||
 		!strings.Contains(err.Error(), "ALIBABA_CLOUD_ACCESS_KEY_SECRET") {
 		t.Fatalf("ListGroups = %q, %v; want an authentication failure", got, err)

@@ -10,18 +10,14 @@ import (
 	"offsetreset/shared/provider/aliyun"
 )
 
-// GroupsPageSize is the pageSize of ListConsumerGroups calls, the largest the API takes (10 to 100).
-const GroupsPageSize = 100
-
 // ListGroups implements reset.GroupLister with ListConsumerGroups (GET
 // /instances/{instanceId}/consumerGroups, no filter), page by page (pageNumber from 1, pageSize
-// GroupsPageSize) until data.totalCount groups are read.
+// aliyun.GroupsPageSize) until data.totalCount groups are read.
 func (p *Provider) ListGroups(ctx context.Context) ([]string, error) {
-	return aliyun.ListPages(GroupsPageSize, func(page int) ([]string, int64, error) {
-		what := fmt.Sprintf("of instance %s (page %d)", p.instance, page)
+	return aliyun.ListGroupPages(p.instance, func(page int, what string) ([]string, int64, error) {
 		ans, err := p.do(ctx, call("ListConsumerGroups", what), http.MethodGet, "/instances/[instanceId]/consumerGroups",
 			map[string]string{"instanceId": p.instance},
-			map[string]string{"pageNumber": strconv.Itoa(page), "pageSize": strconv.Itoa(GroupsPageSize)}, nil)
+			map[string]string{"pageNumber": strconv.Itoa(page), "pageSize": strconv.Itoa(aliyun.GroupsPageSize)}, nil)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core"
+
+	"offsetreset/shared/reset"
 )
 
 // opListGroups is ListInstanceConsumerGroups, the same route in DMS for Kafka and for RocketMQ.
@@ -38,23 +38,16 @@ func (c *Client) ListGroups(ctx context.Context, instance string, page func(hc *
 // gives fewer than asked loses nothing. Paging stops at an empty page, at the total, and at a
 // page that brings no new name (a service that ignores offset answers the same page again).
 func ListOffsets(fetch func(offset int) (names []string, total int, err error)) ([]string, error) {
-	seen := map[string]bool{}
+	var all reset.GroupSet
 	for offset := 0; ; {
 		names, total, err := fetch(offset)
 		if err != nil {
 			return nil, err
 		}
-		fresh := false
-		for _, n := range names {
-			if n != "" && !seen[n] {
-				seen[n], fresh = true, true
-			}
-		}
+		fresh := all.Add(names)
 		offset += len(names)
 		if !fresh || (total > 0 && offset >= total) {
-			names := slices.AppendSeq(make([]string, 0, len(seen)), maps.Keys(seen))
-			slices.Sort(names)
-			return names, nil
+			return all.Sorted(), nil
 		}
 	}
 }

@@ -1,36 +1,22 @@
 package huaweikafka_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"offsetreset/shared/config"
 	"offsetreset/shared/provider/huaweikafka"
 	"offsetreset/shared/provider/huaweikafka/huaweikafkatest"
-	"offsetreset/shared/reset"
+	"offsetreset/shared/reset/resettest"
 )
 
 // seedGroups adds n groups g-000… in an order that is not sorted and returns every group name of
 // the instance sorted (setup's billing and dashboard included).
 func (e *env) seedGroups(n int) []string {
-	want := []string{"billing", "dashboard"}
-	for i := range n {
-		want = append(want, fmt.Sprintf("g-%03d", i))
-		e.emu.AddGroup(fmt.Sprintf("g-%03d", n-1-i))
-	}
-	return want
-}
-
-func (e *env) listGroups() ([]string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var lister reset.GroupLister = e.p
-	return lister.ListGroups(ctx)
+	return append([]string{"billing", "dashboard"}, resettest.AddGroups(e.emu.AddGroup, "g-%03d", n)...)
 }
 
 // wantPages checks the offsets and limits of the recorded ListInstanceConsumerGroups calls.
@@ -53,10 +39,7 @@ func (e *env) wantPages(t *testing.T, offsets ...string) {
 func TestListGroupsReadsEveryPage(t *testing.T) {
 	e := setup(t, nil)
 	want := e.seedGroups(120)
-	got, err := e.listGroups()
-	if err != nil || !slices.Equal(got, want) {
-		t.Fatalf("ListGroups = %d names %v, want %d", len(got), err, len(want))
-	}
+	resettest.WantGroups(t, e.p, want)
 	e.wantPages(t, "0", "50", "100")
 	if n := len(e.emu.Calls()); n != 3 {
 		t.Errorf("%d calls, want 3", n)
@@ -68,10 +51,7 @@ func TestListGroupsThrottledThenRead(t *testing.T) {
 	e := setup(t, nil)
 	want := e.seedGroups(60)
 	e.emu.Throttle(huaweikafkatest.OpListInstanceConsumerGroups, 1)
-	got, err := e.listGroups()
-	if err != nil || !slices.Equal(got, want) {
-		t.Fatalf("ListGroups = %d names %v, want %d", len(got), err, len(want))
-	}
+	resettest.WantGroups(t, e.p, want)
 	e.wantPages(t, "0", "0", "50")
 	if calls := e.emu.Calls(); calls[0].Status != http.StatusTooManyRequests || calls[1].Status != http.StatusOK {
 		t.Errorf("calls %+v", calls[:2])
@@ -82,7 +62,7 @@ func TestListGroupsThrottledThenRead(t *testing.T) {
 func TestListGroupsAuthenticationFails(t *testing.T) {
 	e := setup(t, nil)
 	t.Setenv("HUAWEICLOUD_SDK_SK", "not-the-secret")
-	got, err := e.listGroups()
+	got, err := resettest.ListGroups(e.p)
 	if err == nil || !strings.Contains(err.Error(), "authentication failed for target hw") || !strings.Contains(err.Error(), "APIG.0301") ||
 		!strings.Contains(err.Error(), "HUAWEICLOUD_SDK_SK") {
 		t.Fatalf("ListGroups = %q, %v; want an authentication failure", got, err)
@@ -95,7 +75,7 @@ func TestListGroupsAuthenticationFails(t *testing.T) {
 // An instance that does not exist is named with what to check.
 func TestListGroupsUnknownInstance(t *testing.T) {
 	e := setup(t, func(tg *config.Target) { tg.Instance = "no-such-instance" })
-	_, err := e.listGroups()
+	_, err := resettest.ListGroups(e.p)
 	if err == nil || !strings.Contains(err.Error(), "HTTP 404") || !strings.Contains(err.Error(), "check that instance no-such-instance of target hw exists in project "+project) {
 		t.Errorf("unknown instance: %v", err)
 	}

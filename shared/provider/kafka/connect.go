@@ -381,6 +381,10 @@ func (p *Provider) explain(err error) string {
 			return fmt.Sprintf("%s rejected the client certificate (it answered %q); use a certificate signed by a CA the cluster trusts for clients, and not expired", addr, alert)
 		}
 		return fmt.Sprintf("%s ended the TLS session (it answered %q); check the tls settings against the cluster's listener", addr, alert)
+	case errors.As(err, &firstEOF) && p.answered.Load():
+		// The brokers answered this client before: a connection closed on its first request now
+		// is a dropped connection, not a listener refusing plaintext or a client without SASL.
+		return fmt.Sprintf("%s closed the connection before answering", addr)
 	case errors.As(err, &firstEOF) && strings.Contains(firstEOF.Error(), "TLS missing"):
 		return fmt.Sprintf("%s closed the connection at once, as a TLS listener does to a plaintext client; set tls (true, or a map naming your provider's CA), or use the cluster's plaintext port", addr)
 	case errors.As(err, &firstEOF) && strings.Contains(firstEOF.Error(), "SASL missing"):

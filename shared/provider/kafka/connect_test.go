@@ -361,10 +361,32 @@ func TestTLSToPlaintextListener(t *testing.T) {
 // when it is over Kafka's socket.request.max.bytes (100 MiB), as a Kafka plaintext listener does.
 func kafkaPlaintextPort(t *testing.T) string {
 	t.Helper()
+	return serveConns(t, func(c net.Conn) {
+		var size [4]byte
+		if _, err := io.ReadFull(c, size[:]); err == nil && binary.BigEndian.Uint32(size[:]) > 100<<20 {
+			c.Close()
+			return
+		}
+		c.Close()
+	})
+}
+
+// listen listens on a free loopback port.
+func listen(t *testing.T) net.Listener {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return l
+}
+
+// serveConns runs handle on each connection a loopback listener accepts, one after the other,
+// until the test ends, when it stops listening and waits for the accept loop to end; it returns
+// the listener's address.
+func serveConns(t *testing.T, handle func(net.Conn)) string {
+	t.Helper()
+	l := listen(t)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -373,12 +395,7 @@ func kafkaPlaintextPort(t *testing.T) string {
 			if err != nil {
 				return
 			}
-			var size [4]byte
-			if _, err := io.ReadFull(c, size[:]); err == nil && binary.BigEndian.Uint32(size[:]) > 100<<20 {
-				c.Close()
-				continue
-			}
-			c.Close()
+			handle(c)
 		}
 	}()
 	t.Cleanup(func() {
@@ -573,10 +590,7 @@ func TestUnreachable(t *testing.T) {
 // closedPort is a loopback address nothing listens on.
 func closedPort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := listen(t)
 	addr := l.Addr().String()
 	l.Close()
 	return addr
@@ -586,30 +600,14 @@ func closedPort(t *testing.T) string {
 // the handshake through but nothing else would.
 func silentBroker(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
 	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				close(done)
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
+	// Runs after serveConns' cleanup, once the accept loop that appends to conns has ended.
 	t.Cleanup(func() {
-		l.Close()
-		<-done
 		for _, c := range conns {
 			c.Close()
 		}
 	})
-	return l.Addr().String()
+	return serveConns(t, func(c net.Conn) { conns = append(conns, c) })
 }
 
 // TestMSKIAM: kfake cannot serve AWS_MSK_IAM, so this checks what the client sends: the

@@ -13,14 +13,9 @@ import (
 func TestCopyFromGroup(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
-	for _, c := range []struct {
-		topic string
-		p     int32
-		at    int64
-	}{{"orders", 0, 7}, {"orders", 1, 1}} { // orders/1 starts at 3: clamped up
-		if err := e.k.Commit(ctx, "src", c.topic, c.p, c.at); err != nil {
-			t.Fatal(err)
-		}
+	// orders/1 starts at 3: clamped up
+	if err := e.k.CommitOffsets(ctx, "src", map[string]map[int32]int64{"orders": {0: 7, 1: 1}}); err != nil {
+		t.Fatal(err)
 	}
 	r := e.run(t, reset.Command{Group: "g", Topics: []string{"orders"}, To: "group:src"})
 	resettest.WantError(t, r, reset.StatusPartial, "1 of 3 partitions were not moved: group src has no committed offset on orders/2 to copy; this partition is not written")

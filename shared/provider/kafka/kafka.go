@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -29,6 +30,9 @@ type Provider struct {
 
 	mu  sync.Mutex
 	adm *kadm.Client
+	// answered: a request of this client was answered, so the brokers speak its protocol (TLS,
+	// SASL) and a connection closed later is a dropped connection.
+	answered atomic.Bool
 }
 
 // New checks a kafka target's config: brokers, and tls and sasl when given. Files and
@@ -114,6 +118,7 @@ func (p *Provider) Snapshot(ctx context.Context, q reset.Query) (*reset.Snapshot
 	if err != nil {
 		return nil, p.wireErr("describe group "+q.Group, err)
 	}
+	p.answered.Store(true)
 	snap := &reset.Snapshot{}
 	if g, ok := described[q.Group]; ok {
 		if g.Err != nil && !errors.Is(g.Err, kerr.GroupIDNotFound) {
@@ -321,7 +326,12 @@ func (p *Provider) Apply(ctx context.Context, a *reset.Apply) ([]reset.Outcome, 
 		batch := a.Moves[lo:min(lo+commitBatch, len(a.Moves))]
 		resp, err := adm.CommitOffsets(ctx, a.Group, commitOffsets(batch))
 		if err != nil {
+			var ke *kerr.Error
+			noAnswer := !errors.As(err, &ke) // a dropped connection or a deadline, not the broker's word
 			err = p.wireErr("commit offsets for "+a.Group, err)
+			if noAnswer {
+				err = reset.NoAnswer(err)
+			}
 			if lo == 0 {
 				return nil, err
 			}

@@ -2,17 +2,20 @@ package kafka_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
-	"offsetreset/shared/reset/resettest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"offsetreset/shared/config"
 	"offsetreset/shared/provider/kafka"
 	"offsetreset/shared/provider/kafka/kafkatest"
 	"offsetreset/shared/reset"
+	"offsetreset/shared/reset/resettest"
 )
 
 // base is the timestamp of message 0; message i is at base + i*10s.
@@ -43,14 +46,8 @@ func setup(t *testing.T) *env {
 	if err := k.DeleteRecords("orders", 1, 3); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		topic string
-		p     int32
-		at    int64
-	}{{"orders", 0, 2}, {"orders", 1, 5}, {"payments", 0, 1}, {"payments", 1, 1}} {
-		if err := k.Commit(ctx, "g", c.topic, c.p, c.at); err != nil {
-			t.Fatal(err)
-		}
+	if err := k.CommitOffsets(ctx, "g", map[string]map[int32]int64{"orders": {0: 2, 1: 5}, "payments": {0: 1, 1: 1}}); err != nil {
+		t.Fatal(err)
 	}
 	prov, err := kafka.New("k", config.Target{Provider: "kafka", Brokers: k.Addrs})
 	if err != nil {
@@ -58,6 +55,20 @@ func setup(t *testing.T) *env {
 	}
 	t.Cleanup(prov.(*kafka.Provider).Close)
 	return &env{k: k, planner: &reset.Planner{Targets: resettest.Only("k", prov), Now: func() time.Time { return base.Add(95 * time.Second) }}}
+}
+
+// dropAfter lets the first n requests of key through to the broker and fails every later one as
+// a dropped connection.
+func (e *env) dropAfter(key kmsg.Key, n int) {
+	seen := 0
+	e.k.ControlKey(int16(key), func(kmsg.Request) (kmsg.Response, error, bool) {
+		e.k.KeepControl()
+		seen++
+		if seen <= n {
+			return nil, nil, false
+		}
+		return nil, errors.New("connection dropped"), true
+	})
 }
 
 func (e *env) run(t *testing.T, cmd reset.Command) *reset.Result {
@@ -222,10 +233,7 @@ func TestActiveGroupIsRefused(t *testing.T) {
 	e := setup(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := e.k.Commit(ctx, "live", "orders", 0, 1); err != nil {
-		t.Fatal(err)
-	}
-	m, err := e.k.Join(ctx, "live", "orders", "consumer-1")
+	m, err := e.k.CommitAndJoin(ctx, "live", "orders", 1, "consumer-1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package kafka_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -92,20 +91,22 @@ func TestCommitHeldPastTheDeadlineIsVerified(t *testing.T) {
 
 // Every commit attempt loses its connection: the read-back proves nothing moved, so the result is
 // failed (and a retry is safe), each row unchanged with the reason.
-func TestConnectionDroppedMidCommitIsFailedWhenNothingMoved(t *testing.T) {
+// A connection dropped on every commit attempt gives no answer: the read-back shows nothing
+// moved yet, but a request the broker received may still be applied after it, so the result is
+// unknown (not "failed, nothing applied"), each row saying why; a shift without an identity is
+// not retryable, and nothing is on the broker.
+func TestConnectionDroppedMidCommitIsUnknown(t *testing.T) {
 	e := setup(t)
 	before := e.committed(t)
-	e.k.ControlKey(int16(kmsg.OffsetCommit), func(kmsg.Request) (kmsg.Response, error, bool) {
-		e.k.KeepControl()
-		return nil, errors.New("connection dropped"), true
-	})
-	r := e.run(t, reset.Command{Group: "g", Topics: []string{"orders"}, Partitions: []int32{0, 1}, To: "latest"})
-	resettest.WantError(t, r, reset.StatusFailed, "nothing was applied (read back: no partition moved)")
-	if !r.Retryable || r.Undo != nil {
+	e.dropAfter(kmsg.OffsetCommit, 0)
+	r := e.run(t, reset.Command{Group: "g", Topics: []string{"orders"}, Partitions: []int32{0, 1}, To: "shift:+1"})
+	resettest.WantError(t, r, reset.StatusUnknown, "2 of 2 partitions may or may not have been written", "read the offsets with a dry run before retrying")
+	if r.Retryable || r.Undo != nil {
 		t.Fatalf("%s", resettest.Dump(r))
 	}
 	for _, p := range r.Partitions {
-		if p.Status != reset.StatusUnchanged || !strings.Contains(p.Error, "not applied") || !strings.Contains(p.Error, "as before") {
+		if p.Status != reset.StatusUnknown || !strings.Contains(p.Error, "as before, but without an answer the write may still be applied") ||
+			!strings.Contains(p.Error, "closed the connection before answering") {
 			t.Errorf("row %+v", p)
 		}
 	}
@@ -150,15 +151,7 @@ func TestReadBackFailureIsUnknown(t *testing.T) {
 	e := setup(t)
 	e.k.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.OffsetCommit}, Err: kerr.RequestTimedOut, Count: -1})
 	// The snapshot's OffsetFetch passes; every later one (the read-back) fails.
-	fetches := 0
-	e.k.ControlKey(int16(kmsg.OffsetFetch), func(kmsg.Request) (kmsg.Response, error, bool) {
-		e.k.KeepControl()
-		fetches++
-		if fetches == 1 {
-			return nil, nil, false
-		}
-		return nil, errors.New("connection dropped"), true
-	})
+	e.dropAfter(kmsg.OffsetFetch, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	r := e.planner.Run(ctx, reset.Command{Target: "k", Group: "g", Topics: []string{"payments"}, To: "latest"}, reset.Options{})

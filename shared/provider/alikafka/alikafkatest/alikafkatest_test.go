@@ -13,23 +13,25 @@ import (
 	"offsetreset/shared/provider/aliyun/aliyuntest"
 )
 
+// start runs an emulator, closed when the test ends, with the instance alikafka_x in cn-hangzhou,
+// and returns the instance, a client of the SDK and the host its requests go to.
+func start(t *testing.T) (*alikafkatest.Instance, *alikafka.Client, string) {
+	t.Helper()
+	s := alikafkatest.Start()
+	t.Cleanup(s.Close)
+	c := aliyuntest.SDKClient(t, s.Server, "cn-hangzhou", alikafka.NewClientWithAccessKey)
+	return s.Instance("alikafka_x", "cn-hangzhou"), c, strings.TrimPrefix(s.URL, "http://")
+}
+
 // The emulator on its own, driven by the SDK's generated client: parameter checks and the
 // documented reset semantics.
 func TestEmulator(t *testing.T) {
-	s := alikafkatest.Start()
-	defer s.Close()
-	s.AddKey(aliyuntest.Key{ID: "k", Secret: "s"})
-	in := s.Instance("alikafka_x", "cn-hangzhou")
+	in, c, host := start(t)
 	in.AddTopic("t", 2)
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	in.Produce("t", 10, func(_ int32, i int) time.Time { return base.Add(time.Duration(i) * time.Second) })
 	in.Trim("t", 1, 4)
 	in.CommitAll("g", "t", func(int32) int64 { return 5 })
-	c, err := alikafka.NewClientWithAccessKey("cn-hangzhou", "k", "s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := strings.TrimPrefix(s.URL, "http://")
 	update := func(mod func(r *alikafka.UpdateConsumerOffsetRequest)) (*alikafka.UpdateConsumerOffsetResponse, error) {
 		r := alikafka.CreateUpdateConsumerOffsetRequest()
 		r.Scheme, r.Domain = requests.HTTP, host
@@ -55,7 +57,7 @@ func TestEmulator(t *testing.T) {
 		}
 	}
 	// A missing required parameter is a gateway error with a string code.
-	_, err = update(func(r *alikafka.UpdateConsumerOffsetRequest) { r.ConsumerId = "" })
+	_, err := update(func(r *alikafka.UpdateConsumerOffsetRequest) { r.ConsumerId = "" })
 	if se, ok := err.(*sdkerrors.ServerError); !ok || se.ErrorCode() != "MissingConsumerId" || se.HttpStatus() != 400 {
 		t.Errorf("missing ConsumerId: %v", err)
 	}

@@ -1,35 +1,24 @@
 package alikafkatest_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/alikafka"
 
-	"offsetreset/shared/provider/alikafka/alikafkatest"
-	"offsetreset/shared/provider/aliyun/aliyuntest"
+	"offsetreset/shared/reset/resettest"
 )
 
 // GetConsumerList through the SDK's generated client: pages in creation order with Total, the
 // default page size, and refusals of bad paging and of the filter it does not emulate.
 func TestConsumerList(t *testing.T) {
-	s := alikafkatest.Start()
-	defer s.Close()
-	s.AddKey(aliyuntest.Key{ID: "k", Secret: "s"})
-	in := s.Instance("alikafka_x", "cn-hangzhou")
-	for i := range 25 {
-		in.AddGroup(fmt.Sprintf("g%02d", 24-i))
-	}
-	c, err := alikafka.NewClientWithAccessKey("cn-hangzhou", "k", "s")
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, c, host := start(t)
+	resettest.AddGroups(in.AddGroup, "g%02d", 25)
 	list := func(page, size, consumer string) *alikafka.GetConsumerListResponse {
 		t.Helper()
 		r := alikafka.CreateGetConsumerListRequest()
-		r.Scheme, r.Domain = requests.HTTP, strings.TrimPrefix(s.URL, "http://")
+		r.Scheme, r.Domain = requests.HTTP, host
 		r.InstanceId, r.ConsumerId = "alikafka_x", consumer
 		r.CurrentPage, r.PageSize = requests.Integer(page), requests.Integer(size)
 		resp, err := c.GetConsumerList(r)

@@ -18,14 +18,10 @@ import (
 func TestGroupList(t *testing.T) {
 	s := alirocketmqtest.Start()
 	defer s.Close()
-	s.AddKey(aliyuntest.Key{ID: "k", Secret: "s"})
+	c := aliyuntest.SDKClient(t, s.Server, "cn-shanghai", ons.NewClientWithAccessKey)
 	in := s.Instance("MQ_INST_x", "cn-shanghai")
 	for _, g := range []string{"GID_b", "GID_a", "GID_test_ABC_1", "GID_ABC"} {
 		in.AddGroup(g)
-	}
-	c, err := ons.NewClientWithAccessKey("cn-shanghai", "k", "s")
-	if err != nil {
-		t.Fatal(err)
 	}
 	list := func(mod func(r *ons.OnsGroupListRequest)) (string, error) {
 		r := ons.CreateOnsGroupListRequest()

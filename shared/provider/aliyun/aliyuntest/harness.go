@@ -29,6 +29,19 @@ func UseKey(t testing.TB, s *Server, key Key) {
 	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", key.Token)
 }
 
+// SDKClient registers the AccessKey k/s on s and returns a client of a service's generated SDK
+// package for region, made with its NewClientWithAccessKey, for emulator tests that call the
+// service's SDK directly (their requests name s with requests.HTTP and s.URL's host).
+func SDKClient[C any](t testing.TB, s *Server, region string, newClient func(region, id, secret string) (C, error)) C {
+	t.Helper()
+	s.AddKey(Key{ID: "k", Secret: "s"})
+	c, err := newClient(region, "k", "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // Wire builds the provider under test, target name, with newProvider against s (its URL as the
 // endpoint, QPS 1000 so pacing never slows a test) after UseKey, and closes s when the test ends.
 func Wire(t testing.TB, s *Server, key Key, newProvider func(string, config.Target) (reset.Provider, error), name string, target config.Target) reset.Provider {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 )
 
 // DMS is what the DMS emulators (huaweikafkatest, huaweirocketmqtest) share: the signing Server,
@@ -99,6 +100,10 @@ func (m Model[P, G]) GroupNames() []string {
 	sort.Slice(names, func(i, j int) bool { return m.created[names[i]] < m.created[names[j]] })
 	return names
 }
+
+// GroupsCreatedAt is the creation time (Unix ms) the emulated ListInstanceConsumerGroups report
+// for every group (createdAt in Kafka's, created_at in RocketMQ's).
+var GroupsCreatedAt = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 
 // GroupPage reads a DMS ListInstanceConsumerGroups request: the groups in creation order, the
 // page that the offset and limit query parameters pick (limit 1 to maxLimit, default 10) and the

@@ -27,9 +27,10 @@ func UseKey(t testing.TB, s *Server, ak, sk string) {
 
 // SDKClient registers a permanent access key on s and returns the SDK's HTTP client signing with
 // it for project, for emulator tests that call the service's SDK directly (wrap it with
-// kafka.NewKafkaClient or rocketmq.NewRocketMQClient).
+// kafka.NewKafkaClient or rocketmq.NewRocketMQClient); s is closed when the test ends.
 func SDKClient(t testing.TB, s *Server, project string) *core.HcHttpClient {
 	t.Helper()
+	t.Cleanup(s.Close)
 	s.AddKey("SDKTESTAK", "sdk-test-secret")
 	auth, err := basic.NewCredentialsBuilder().WithAk("SDKTESTAK").WithSk("sdk-test-secret").WithProjectId(project).SafeBuild()
 	if err != nil {

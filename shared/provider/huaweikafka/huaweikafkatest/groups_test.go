@@ -2,7 +2,6 @@ package huaweikafkatest_test
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"offsetreset/shared/provider/huaweicloud/huaweicloudtest"
 	"offsetreset/shared/provider/huaweikafka/huaweikafkatest"
+	"offsetreset/shared/reset/resettest"
 )
 
 // ListInstanceConsumerGroups through the SDK: pages of the groups in creation order with total,
@@ -21,14 +21,11 @@ import (
 // refusal of a limit above 50.
 func TestListInstanceConsumerGroups(t *testing.T) {
 	emu := huaweikafkatest.Start("proj", "inst")
-	defer emu.Close()
+	c := kafka.NewKafkaClient(huaweicloudtest.SDKClient(t, emu.Server, "proj"))
 	emu.AddTopic("t", huaweikafkatest.Partition{Start: 0, End: 100})
-	for i := range 12 {
-		emu.AddGroup(fmt.Sprintf("g%02d", 11-i))
-	}
+	resettest.AddGroups(emu.AddGroup, "g%02d", 12)
 	emu.Commit("g05", "t", 0, 40)
 	emu.Join("g05", huaweikafkatest.Member{ID: "m1", ClientID: "c1", Host: "/10.0.0.1"})
-	c := kafka.NewKafkaClient(huaweicloudtest.SDKClient(t, emu.Server, "proj"))
 	list := func(offset, limit int, group string) (*model.ListInstanceConsumerGroupsResponse, error) {
 		req := &model.ListInstanceConsumerGroupsRequest{InstanceId: "inst"}
 		if offset >= 0 {
@@ -72,7 +69,7 @@ func TestListInstanceConsumerGroups(t *testing.T) {
 	if err != nil || len(*r.Groups) != 1 {
 		t.Fatalf("g06: %v", err)
 	}
-	if g := (*r.Groups)[0]; *g.GroupId != "g06" || *g.State != "Empty" || *g.CreatedAt != huaweikafkatest.GroupsCreatedAt || g.Lag == nil {
+	if g := (*r.Groups)[0]; *g.GroupId != "g06" || *g.State != "Empty" || *g.CreatedAt != huaweicloudtest.GroupsCreatedAt || g.Lag == nil {
 		t.Errorf("g06: %+v", g)
 	}
 	if r, _ = list(6, 1, ""); *(*r.Groups)[0].State != "Stable" || *(*r.Groups)[0].Lag != 60 {

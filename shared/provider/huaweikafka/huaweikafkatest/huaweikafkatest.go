@@ -32,7 +32,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"time"
 
 	"offsetreset/shared/provider/huaweicloud/huaweicloudtest"
 )
@@ -144,9 +143,6 @@ func (g *group) currentState() string {
 	return "Empty"
 }
 
-// GroupsCreatedAt is the createdAt (Unix ms) ListInstanceConsumerGroups reports for every group.
-var GroupsCreatedAt = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
-
 func (k *Kafka) listGroups(r *http.Request, _ []byte) huaweicloudtest.Reply {
 	page, _, _, total, bad := k.GroupPage(r, 50, strings.Contains)
 	if bad != nil {
@@ -171,7 +167,7 @@ func (k *Kafka) listGroups(r *http.Request, _ []byte) huaweicloudtest.Reply {
 				}
 			}
 		}
-		groups[i] = groupInfo{CreatedAt: GroupsCreatedAt, GroupID: name, State: g.currentState(), CoordinatorID: 1, Lag: lag}
+		groups[i] = groupInfo{CreatedAt: huaweicloudtest.GroupsCreatedAt, GroupID: name, State: g.currentState(), CoordinatorID: 1, Lag: lag}
 	}
 	return huaweicloudtest.OK(map[string]any{"groups": groups, "total": total})
 }

@@ -2,7 +2,6 @@ package huaweirocketmqtest_test
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"offsetreset/shared/provider/huaweicloud/huaweicloudtest"
 	"offsetreset/shared/provider/huaweirocketmq/huaweirocketmqtest"
+	"offsetreset/shared/reset/resettest"
 )
 
 // ListInstanceConsumerGroups through the SDK: pages of the groups in creation order with total,
@@ -21,14 +21,11 @@ import (
 // SDK's model, and the refusal of the group filter it does not emulate and of bad paging.
 func TestListInstanceConsumerGroups(t *testing.T) {
 	emu := huaweirocketmqtest.Start("proj", "inst")
-	defer emu.Close()
+	c := rocketmq.NewRocketMQClient(huaweicloudtest.SDKClient(t, emu.Server, "proj"))
 	emu.AddTopic("orders", huaweirocketmqtest.Queue{Broker: "broker-1", ID: 0}, huaweirocketmqtest.Queue{Broker: "broker-0", ID: 0})
-	for i := range 7 {
-		emu.AddGroup(fmt.Sprintf("g%d", 6-i))
-	}
+	resettest.AddGroups(emu.AddGroup, "g%d", 7)
 	emu.Subscribe("g4", "orders", func(huaweirocketmqtest.Queue) int64 { return 0 })
 	emu.Connect("g4", huaweirocketmqtest.Client{ID: "c1"})
-	c := rocketmq.NewRocketMQClient(huaweicloudtest.SDKClient(t, emu.Server, "proj"))
 	list := func(offset, limit int32) (*model.ListInstanceConsumerGroupsResponse, error) {
 		return c.ListInstanceConsumerGroups(&model.ListInstanceConsumerGroupsRequest{InstanceId: "inst", Offset: &offset, Limit: &limit})
 	}
@@ -60,7 +57,7 @@ func TestListInstanceConsumerGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	if g := (*r.Groups)[0]; *g.Name != "g4" || !*g.GroupOnline || *g.Broadcast || !slices.Equal(*g.Brokers, []string{"broker-0", "broker-1"}) ||
-		*g.TopicSubscriptionCount != 1 || *g.CreatedAt != huaweirocketmqtest.GroupsCreatedAt {
+		*g.TopicSubscriptionCount != 1 || *g.CreatedAt != huaweicloudtest.GroupsCreatedAt {
 		t.Errorf("g4: %+v", g)
 	}
 	group := "g"

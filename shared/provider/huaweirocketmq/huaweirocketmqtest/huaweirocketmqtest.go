@@ -33,7 +33,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"time"
 
 	"offsetreset/shared/provider/huaweicloud/huaweicloudtest"
 )
@@ -166,9 +165,6 @@ func (m *RocketMQ) lookup(groupName, topic string) (*group, map[qkey]int64, *hua
 // MaxGroups is the max ListInstanceConsumerGroups reports: how many groups the instance may hold.
 const MaxGroups = 4000
 
-// GroupsCreatedAt is the created_at (Unix ms) ListInstanceConsumerGroups reports for every group.
-var GroupsCreatedAt = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
-
 func (m *RocketMQ) listGroups(r *http.Request, _ []byte) huaweicloudtest.Reply {
 	page, offset, limit, total, bad := m.GroupPage(r, 50, nil)
 	if bad != nil {
@@ -199,7 +195,7 @@ func (m *RocketMQ) listGroups(r *http.Request, _ []byte) huaweicloudtest.Reply {
 		names := slices.AppendSeq([]string{}, maps.Keys(brokers))
 		slices.Sort(names)
 		groups[i] = consumerGroup{Enabled: true, Broadcast: g.broadcast, Brokers: names, Name: name,
-			RetryMaxTime: 16, CreatedAt: GroupsCreatedAt, Permissions: []string{"sub"}, GroupOnline: len(g.clients) > 0,
+			RetryMaxTime: 16, CreatedAt: huaweicloudtest.GroupsCreatedAt, Permissions: []string{"sub"}, GroupOnline: len(g.clients) > 0,
 			TopicSubscriptionCount: int64(len(g.offsets))}
 	}
 	next, prev := -1, -1

@@ -62,8 +62,18 @@ func (k *Cluster) Produce(ctx context.Context, topic string, partition int32, n 
 
 // Commit sets a group's committed offset for one partition (the group must be empty).
 func (k *Cluster) Commit(ctx context.Context, group, topic string, partition int32, offset int64) error {
+	return k.CommitOffsets(ctx, group, map[string]map[int32]int64{topic: {partition: offset}})
+}
+
+// CommitOffsets sets a group's committed offsets, topic → partition → offset, in one commit (the
+// group must be empty).
+func (k *Cluster) CommitOffsets(ctx context.Context, group string, offsets map[string]map[int32]int64) error {
 	o := make(kadm.Offsets)
-	o.AddOffset(topic, partition, offset, -1)
+	for topic, parts := range offsets {
+		for p, at := range parts {
+			o.AddOffset(topic, p, at, -1)
+		}
+	}
 	return k.adm.CommitAllOffsets(ctx, group, o)
 }
 
@@ -95,6 +105,15 @@ type Member struct {
 func (m *Member) Leave() {
 	m.stop()
 	m.cl.Close()
+}
+
+// CommitAndJoin commits offset on partition 0 of topic for group, then joins the member clientID
+// (see Join): a group with a committed offset and a live member, as tests of refused resets want.
+func (k *Cluster) CommitAndJoin(ctx context.Context, group, topic string, offset int64, clientID string) (*Member, error) {
+	if err := k.Commit(ctx, group, topic, 0, offset); err != nil {
+		return nil, err
+	}
+	return k.Join(ctx, group, topic, clientID)
 }
 
 // Join starts a consumer in group on topic and returns once it has its assignment, so the group
