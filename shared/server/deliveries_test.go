@@ -374,3 +374,83 @@ func TestAPIIdempotencyKey(t *testing.T) {
 		t.Fatalf("committed %v", c)
 	}
 }
+
+// Attack: a partial shift, the operator's undo, then the platform's retry on a fresh instance.
+// The retry must not re-apply over the undo: it is refused, naming the newer reset.
+func TestRetryAfterUndoIsRefused(t *testing.T) {
+	f := newFixture(t)
+	fault := f.k.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.OffsetCommit}, Topic: "orders", Partitions: []int32{1}, Err: kerr.NotCoordinator, Count: -1})
+	srv := httptest.NewServer(f.svc.Handler(server.FC))
+	defer srv.Close()
+	cmd := `{"target":"prod-kafka","group":"billing","topics":["orders"],"to":"shift:+4"}`
+	r, _ := fcInvoke(t, srv.URL, "fc-shift-9", "", cmd)
+	res := decode(t, r.body)
+	if res.Status != reset.StatusPartial || res.Undo == nil {
+		t.Fatalf("%s", r.body)
+	}
+	fault.Remove()
+	if u := f.svc.Run(context.Background(), server.Invocation{Trigger: server.TriggerAPI, Principal: "api-token"}, *res.Undo, reset.Options{}); u.Status != reset.StatusApplied {
+		t.Fatalf("undo %s %s", u.Status, u.Error)
+	}
+	f.unchanged(t)
+	other, _ := f.another(t)
+	srv2 := httptest.NewServer(other.Handler(server.FC))
+	defer srv2.Close()
+	r, _ = fcInvoke(t, srv2.URL, "fc-shift-9", "1", cmd)
+	if res := decode(t, r.body); res.Status != reset.StatusRefused || !strings.Contains(res.Error, "another reset has moved it since") {
+		t.Fatalf("%s", r.body)
+	}
+	f.unchanged(t)
+}
+
+// Attack: a retry of an ago: target resolves from the first delivery's instant, not its own.
+func TestRetryOfAgoResolvesFromTheFirstDelivery(t *testing.T) {
+	f := newFixture(t) // messages at 1_700_000_000_000 + i s, i = 0…9
+	now := time.UnixMilli(1_700_000_000_000 + 3_600_000 + 5_500)
+	f.svc.Now = func() time.Time { return now }
+	f.svc.Planner.Now = f.svc.Now
+	f.k.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.OffsetCommit}, Topic: "orders", Partitions: []int32{1}, Err: kerr.NotCoordinator})
+	inv := server.Invocation{Trigger: server.TriggerSchedule, Principal: "lambda:invoke", Identity: "lambda:ago-1"}
+	cmd := reset.Command{Target: "prod-kafka", Group: "billing", Topics: []string{"orders"}, To: "ago:1h"}
+	if r := f.svc.Run(context.Background(), inv, cmd, reset.Options{}); r.Status != reset.StatusPartial {
+		t.Fatalf("%s %s", r.Status, r.Error)
+	}
+	if c := f.committed(t); c[0] != 6 || c[1] != 3 {
+		t.Fatalf("committed %v", c)
+	}
+	now = now.Add(3 * time.Second) // the retry comes later: now − 1h would land on offset 9
+	other, _ := f.another(t)
+	r := other.Run(context.Background(), inv, cmd, reset.Options{})
+	if r.Status != reset.StatusApplied {
+		t.Fatalf("%s %s", r.Status, r.Error)
+	}
+	if c := f.committed(t); c[0] != 6 || c[1] != 6 {
+		t.Fatalf("committed %v, want both at the first delivery's 6", c)
+	}
+}
+
+// Attack: a used token after an undo, once consumers re-committed (the marks are gone) or other
+// resets pushed the token's marker out: any offsetreset write since the plan spends it.
+func TestConfirmSpentByAnyLaterReset(t *testing.T) {
+	f, now := chatFixture(t)
+	f.svc.Planner.Now = f.svc.Now
+	ctx := context.Background()
+	_, token := f.svc.Plan(ctx, oncall, reset.Command{Target: "prod-kafka", Group: "billing", To: "latest"})
+	*now = now.Add(time.Minute)
+	first := f.svc.Confirm(ctx, oncall, token)
+	api := server.Invocation{Trigger: server.TriggerAPI, Principal: "api-token"}
+	if u := f.svc.Run(ctx, api, *first.Undo, reset.Options{}); u.Status != reset.StatusApplied {
+		t.Fatalf("undo %s", u.Error)
+	}
+	for _, s := range []string{"shift:+1", "shift:-1", "shift:+1", "shift:-1"} { // four more marks
+		if r := f.svc.Run(ctx, api, reset.Command{Target: "prod-kafka", Group: "billing", To: s}, reset.Options{}); r.Status != reset.StatusApplied {
+			t.Fatalf("%s %s", s, r.Error)
+		}
+	}
+	other, _ := f.another(t)
+	r := other.Confirm(ctx, oncall, token)
+	if r.Status != reset.StatusRefused || !strings.Contains(r.Error, "after this plan was made; nothing changed: plan again") {
+		t.Fatalf("%s %q", r.Status, r.Error)
+	}
+	f.unchanged(t)
+}
