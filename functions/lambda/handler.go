@@ -127,7 +127,7 @@ func (h *handler) Invoke(ctx context.Context, event json.RawMessage) (json.RawMe
 		if err := rep.RetryError(); err != nil {
 			return nil, &ResetError{Msg: err.Error()}
 		}
-		return json.Marshal(rep)
+		return json.Marshal(rep.Bounded())
 	case kindOtherEvent:
 		var ev struct {
 			Source     string `json:"source"`

@@ -2,12 +2,15 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 
 	"offsetreset/shared/config"
@@ -69,7 +72,7 @@ func (s *Service) HandleAlerts(ctx context.Context, requestID, source string, al
 	if max <= 0 {
 		max = config.DefaultMaxAlertsPerWebhook
 	}
-	alerts, dropped := alert.Limit(alerts, max)
+	acting := 0
 	ctx, batch := withNotifyBatch(ctx)
 	defer s.flushNotifications(ctx, requestID, batch)
 	seen := map[string]bool{}
@@ -78,14 +81,18 @@ func (s *Service) HandleAlerts(ctx context.Context, requestID, source string, al
 		if o.Alert == "" {
 			o.Alert = "(unnamed)"
 		}
-		if a.Firing && a.Key != "" && seen[a.Key] {
+		key := a.Key
+		if key == "" {
+			key = contentKey(a) // no identity from the source: the alert's content stands for it
+		}
+		if a.Firing && seen[key] {
 			// The same notification twice in one webhook: it acts once.
 			o.Outcome = OutcomeDuplicate
-			o.Reason = "the same alert (" + a.Key + ") appears earlier in this webhook; it acts once, nothing changed for this copy"
+			o.Reason = "the same alert (" + key + ") appears earlier in this webhook; it acts once, nothing changed for this copy"
 			rep.Alerts = append(rep.Alerts, o)
 			continue
 		}
-		seen[a.Key] = true
+		seen[key] = true
 		if !a.Firing {
 			o.Outcome = OutcomeAcknowledged
 			o.Reason = fmt.Sprintf("state %s: only firing alerts act; nothing changed", a.State)
@@ -107,10 +114,16 @@ func (s *Service) HandleAlerts(ctx context.Context, requestID, source string, al
 			rep.Alerts = append(rep.Alerts, o)
 			continue
 		}
-		inv := Invocation{Trigger: TriggerAlert, Principal: "alert:" + a.Source + ":" + rule.Name, RequestID: requestID}
-		if a.Key != "" {
-			inv.Identity, inv.SameWithin = "alert:"+a.Source+":"+rule.Name+":"+a.Key, rule.SameDeliveryWindow()
+		if acting == max {
+			// One webhook acts on at most max alerts that a rule matches; unmatched ones cost
+			// nothing and do not count.
+			o.Outcome, o.Reason = OutcomeIgnored, alert.LimitReason(max)
+			rep.Alerts = append(rep.Alerts, o)
+			continue
 		}
+		acting++
+		inv := Invocation{Trigger: TriggerAlert, Principal: "alert:" + a.Source + ":" + rule.Name, RequestID: requestID,
+			Identity: "alert:" + a.Source + ":" + rule.Name + ":" + key, SameWithin: rule.SameDeliveryWindow()}
 		cmds, err := s.Planner.Expand(ctx, cmd, s.Config.MaxGroups)
 		if err != nil {
 			o.Outcome = OutcomeInvalid
@@ -133,10 +146,26 @@ func (s *Service) HandleAlerts(ctx context.Context, requestID, source string, al
 			rep.Alerts = append(rep.Alerts, oc)
 		}
 	}
-	for _, a := range dropped {
-		rep.Alerts = append(rep.Alerts, AlertOutcome{Alert: a.Name, ID: a.ID, State: a.State, Outcome: OutcomeIgnored, Reason: alert.LimitReason(max)})
-	}
 	return rep
+}
+
+// contentKey is the identity of an alert whose source gives none (no fingerprint, no message id):
+// a hash of its source, name, state and labels, so identical deliveries within the rule's
+// sameDelivery window are one delivery.
+func contentKey(a alert.Alert) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s", a.Source, a.Name, a.State)
+	for _, m := range []map[string]string{a.Labels, a.Common} {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(h, "\x00%s=%s", k, m[k])
+		}
+	}
+	return "content:" + hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 // alertRoutes are POST /v1/alerts/{alertmanager,grafana,cloudmonitor,cloudeye}.
@@ -231,7 +260,7 @@ func (s *Service) serveAlerts(source string, decode func([]byte) ([]alert.Alert,
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("%s webhook: %v", source, err))
 			return
 		}
-		writeJSONAnswer(w, http.StatusOK, s.HandleAlerts(r.Context(), trustedRequestID(r), source, alerts))
+		writeJSONAnswer(w, http.StatusOK, s.HandleAlerts(r.Context(), trustedRequestID(r), source, alerts).Bounded())
 	}
 }
 
@@ -344,6 +373,6 @@ func (s *Service) serveCloudEye(w http.ResponseWriter, r *http.Request) {
 			}}})
 			return
 		}
-		writeJSONAnswer(w, http.StatusOK, s.HandleAlerts(r.Context(), trustedRequestID(r), "cloudeye", []alert.Alert{a}))
+		writeJSONAnswer(w, http.StatusOK, s.HandleAlerts(r.Context(), trustedRequestID(r), "cloudeye", []alert.Alert{a}).Bounded())
 	}
 }

@@ -17,6 +17,9 @@ const MaxAnswerBytes = 4 << 20
 // EncodeResults encodes one result (many false) or an array, compact unless pretty, within
 // MaxAnswerBytes.
 func EncodeResults(results []*reset.Result, many, pretty bool) []byte {
+	// Shrinking works on copies: the results themselves stay whole (the in-process memory of
+	// deliveries keeps them, and the audit lines have every row).
+	results = copies(results)
 	var v any = results
 	if !many {
 		v = results[0]
@@ -32,6 +35,16 @@ func EncodeResults(results []*reset.Result, many, pretty bool) []byte {
 		b = encode(v, pretty)
 	}
 	return b
+}
+
+func copies(results []*reset.Result) []*reset.Result {
+	out := make([]*reset.Result, len(results))
+	for i, r := range results {
+		c := *r
+		c.Notes = append([]string(nil), r.Notes...)
+		out[i] = &c
+	}
+	return out
 }
 
 // estimate is the encoded size of results, from up to 64 rows and undo offsets of each.
@@ -115,4 +128,30 @@ func shrink(results []*reset.Result, frac float64) {
 func wantPretty(r *http.Request) bool {
 	v, ok := r.URL.Query()["pretty"]
 	return ok && (len(v) == 0 || v[0] == "" || v[0] == "1" || v[0] == "true")
+}
+
+// Bounded is the report as an answer: its results bounded as EncodeResults bounds results (the
+// report itself is left whole).
+func (r *AlertReport) Bounded() *AlertReport {
+	c := *r
+	c.Alerts = append([]AlertOutcome(nil), r.Alerts...)
+	var results []*reset.Result
+	for i, o := range c.Alerts {
+		if o.Result != nil {
+			results = append(results, o.Result)
+			c.Alerts[i].Result = nil
+		}
+	}
+	results = copies(results)
+	if est := estimate(results); est > MaxAnswerBytes {
+		shrink(results, float64(MaxAnswerBytes)*0.85/float64(est))
+	}
+	k := 0
+	for i, o := range r.Alerts {
+		if o.Result != nil {
+			c.Alerts[i].Result = results[k]
+			k++
+		}
+	}
+	return &c
 }

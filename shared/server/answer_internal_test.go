@@ -83,3 +83,19 @@ func TestLargeResetFitsThePlatforms(t *testing.T) {
 		t.Fatalf("%s", b)
 	}
 }
+
+// An alert report of a 50,000-partition reset is bounded like a command's answer, and bounding
+// an answer leaves the result itself whole (the in-process memory of deliveries keeps it).
+func TestLargeAlertReportFitsAndResultsStayWhole(t *testing.T) {
+	_, r := bigResult(50_000)
+	r.ResetID = "rid"
+	rep := &AlertReport{Source: "alertmanager", Alerts: []AlertOutcome{{Alert: "Lag", Outcome: OutcomeActed, Result: r}}}
+	b, _ := json.Marshal(rep.Bounded())
+	if len(b) > MaxAnswerBytes {
+		t.Fatalf("alert answer of %d bytes", len(b))
+	}
+	EncodeResults([]*reset.Result{r}, false, false)
+	if len(r.Partitions) != 50_000 || r.Undo == nil || r.PartitionsOmitted != 0 {
+		t.Fatalf("the result was shrunk in place: %d rows, undo %v", len(r.Partitions), r.Undo != nil)
+	}
+}

@@ -22,8 +22,9 @@ type deliveries struct {
 }
 
 type doneEntry struct {
-	at  time.Time
-	res *reset.Result
+	at   time.Time
+	res  *reset.Result
+	rows int // len(res.Partitions) when remembered
 }
 
 // Bounds of what deliveries remembers: the longest platform retry horizon (Lambda's maximum
@@ -104,19 +105,20 @@ func duplicateOf(e doneEntry) *reset.Result {
 }
 
 func (d *deliveries) remember(key string, e doneEntry) {
+	e.rows = len(e.res.Partitions)
 	if old, ok := d.done[key]; ok {
-		d.rows -= len(old.res.Partitions)
+		d.rows -= old.rows
 	} else {
 		d.order = append(d.order, key)
 	}
 	d.done[key] = e
-	d.rows += len(e.res.Partitions)
+	d.rows += e.rows
 	for len(d.order) > 0 && (len(d.done) > deliveryMaxEntries || d.rows > deliveryMaxRows ||
 		e.at.Sub(d.done[d.order[0]].at) > deliveryMemory) {
 		k := d.order[0]
 		d.order = d.order[1:]
 		if old, ok := d.done[k]; ok {
-			d.rows -= len(old.res.Partitions)
+			d.rows -= old.rows
 			delete(d.done, k)
 		}
 	}

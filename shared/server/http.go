@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -175,7 +177,10 @@ func (s *Service) serveAPI(p Platform, w http.ResponseWriter, r *http.Request) {
 			s.answer(w, r, Local, many, []*reset.Result{reset.ErrorResult(reset.Command{}, reset.Invalid("the Idempotency-Key header is %d characters; keep it under 256", len(k)))}, false)
 			return
 		}
-		inv.Identity = "api:" + k
+		// The key names one request: the same key with another body is another invocation
+		// (not a silent no-op answered with the first body's result).
+		sum := sha256.Sum256(body)
+		inv.Identity = "api:" + k + ":" + hex.EncodeToString(sum[:8])
 	}
 	s.answer(w, r, Local, AnswerMany(many, cmds), s.RunAll(r.Context(), inv, cmds), false)
 }

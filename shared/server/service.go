@@ -132,7 +132,7 @@ func (s *Service) Run(ctx context.Context, inv Invocation, cmd reset.Command, op
 		opts.Identity, opts.SameWithin, opts.Retry = inv.Identity, inv.SameWithin, inv.Retry > 0
 	}
 	res, dup := s.deliveries.do(ctx, opts.Identity, opts.SameWithin, s.now, func() *reset.Result { return s.run(ctx, inv, cmd, opts) })
-	if dup && opts.OnMarked != nil {
+	if dup && opts.OnMarked != nil && res.DuplicateAt != 0 {
 		// The same answer a marker gives on another instance: a used token, a handled alert.
 		r := reset.ErrorResult(cmd, opts.OnMarked(reset.Mark{At: res.DuplicateAt}))
 		r.Duplicate, r.DuplicateAt = res.Duplicate, res.DuplicateAt

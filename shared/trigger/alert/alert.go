@@ -278,31 +278,8 @@ func cut(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// Limit splits the alerts of one webhook so that it acts on at most max of them. kept holds every
-// alert that is not firing (it acts on nothing and costs nothing) and the first max firing
-// alerts, in their order; dropped holds the firing alerts after those, in order, for the caller
-// to answer ignored with LimitReason(max) without running any rule for them. max <= 0 means no
-// limit. Neither slice aliases alerts.
-func Limit(alerts []Alert, max int) (kept, dropped []Alert) {
-	if max <= 0 {
-		return append([]Alert(nil), alerts...), nil
-	}
-	kept = make([]Alert, 0, min(len(alerts), max))
-	firing := 0
-	for _, a := range alerts {
-		if a.Firing {
-			firing++
-			if firing > max {
-				dropped = append(dropped, a)
-				continue
-			}
-		}
-		kept = append(kept, a)
-	}
-	return kept, dropped
-}
 
 // LimitReason is the reason to answer for an alert Limit dropped.
 func LimitReason(max int) string {
-	return fmt.Sprintf("the webhook carries more than %d firing alerts, the most one webhook acts on; this alert was not acted on and nothing changed for it (send fewer alerts per notification, e.g. with the receiver's max_alerts, or raise the limit)", max)
+	return fmt.Sprintf("the webhook carries more than %d firing alerts that a rule matches, the most one webhook acts on; this alert was not acted on and nothing changed for it (send fewer alerts per notification, e.g. with the receiver's max_alerts, or raise the limit)", max)
 }

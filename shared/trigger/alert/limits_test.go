@@ -7,51 +7,6 @@ import (
 	"testing"
 )
 
-func TestLimit(t *testing.T) {
-	mk := func(spec string) []Alert { // f = firing, r = resolved; names a0, a1, …
-		var out []Alert
-		for i, c := range spec {
-			out = append(out, Alert{Name: "a" + string(rune('0'+i)), Firing: c == 'f'})
-		}
-		return out
-	}
-	names := func(as []Alert) string {
-		var b strings.Builder
-		for _, a := range as {
-			b.WriteString(a.Name + " ")
-		}
-		return strings.TrimSpace(b.String())
-	}
-	for _, c := range []struct {
-		spec          string
-		max           int
-		kept, dropped string
-	}{
-		{"fff", 2, "a0 a1", "a2"},
-		{"rfrff", 2, "a0 a1 a2 a3", "a4"},
-		{"rrrr", 1, "a0 a1 a2 a3", ""},
-		{"fff", 3, "a0 a1 a2", ""},
-		{"fff", 0, "a0 a1 a2", ""},
-		{"fff", -1, "a0 a1 a2", ""},
-		{"", 5, "", ""},
-	} {
-		in := mk(c.spec)
-		kept, dropped := Limit(in, c.max)
-		if names(kept) != c.kept || names(dropped) != c.dropped {
-			t.Errorf("Limit(%s, %d) = [%s] [%s]; want [%s] [%s]", c.spec, c.max, names(kept), names(dropped), c.kept, c.dropped)
-		}
-		if len(in) > 0 && len(kept) > 0 {
-			kept[0].Name = "changed"
-			if in[0].Name == "changed" {
-				t.Fatal("kept aliases the input")
-			}
-		}
-	}
-	if got := LimitReason(100); got != "the webhook carries more than 100 firing alerts, the most one webhook acts on; this alert was not acted on and nothing changed for it (send fewer alerts per notification, e.g. with the receiver's max_alerts, or raise the limit)" {
-		t.Fatal(got)
-	}
-}
-
 func TestCommon(t *testing.T) {
 	common := map[string]string{"consumergroup": "billing", "topic": "orders", "Team": "payments", "zz": "last"}
 	a := Alert{Labels: map[string]string{"topic": "payments", "consumer_group": "", "alertname": "lag"}, Common: common}
