@@ -58,13 +58,24 @@ func (m Mark) String() string { return string(m.append(nil)) }
 // Time is when the mark was written.
 func (m Mark) Time() time.Time { return time.UnixMilli(m.At).UTC() }
 
+// The metadata holds the marks in standard base64: consumers read the metadata of their group's
+// commits, and Kafka Streams before 3.2 base64-decodes it without a guard (a plain "a:b" would
+// stop its tasks); decoded, the first byte is 'o', not Streams' version byte, so Streams ignores
+// it. markB64 is how every encoded metadata starts (MarkPrefix is 15 bytes: 20 base64 characters).
+var markB64 = base64.StdEncoding.EncodeToString([]byte(MarkPrefix))
+
 // ParseMarks reads the marks in a partition's metadata, newest first; anything else is ignored.
 // It reads at most MaxMarks marks and scans by index (a 50,000-partition group parses 50,000 of
 // these), so hostile or long metadata costs little.
 func ParseMarks(metadata string) []Mark {
-	if !strings.Contains(metadata, MarkPrefix) {
+	if !strings.HasPrefix(metadata, markB64) || len(metadata) > 4096 {
 		return nil
 	}
+	raw, err := base64.StdEncoding.DecodeString(metadata)
+	if err != nil {
+		return nil
+	}
+	metadata = string(raw)
 	var out []Mark
 	rest := metadata
 	for len(rest) > 0 && len(out) < MaxMarks {
@@ -129,7 +140,7 @@ func EncodeMarks(m Mark, older []Mark) string {
 		b = o.append(append(b, ' '))
 		n++
 	}
-	return string(b)
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 func (m Mark) append(b []byte) []byte {
