@@ -319,13 +319,14 @@ func (p *Planner) run(ctx context.Context, cmd Command, opts Options) *Result {
 		res.Status = StatusPlanned
 		return res
 	}
-	metas := make([]string, len(rows))
+	var marks []Mark // this write's marker per row, with the row's older ones
 	if caps.Marks {
-		for i, st := range rows {
-			metas[i] = EncodeMarks(Mark{ID: markID, Before: res.Partitions[i].Before, At: now0.UnixMilli()}, st.Marks)
+		marks = make([]Mark, len(rows))
+		for i := range rows {
+			marks[i] = Mark{ID: markID, Before: res.Partitions[i].Before, At: now0.UnixMilli()}
 		}
 	}
-	return p.apply(ctx, prov, caps, cmd, to, millis, q, targets, metas, marked, opts, res)
+	return p.apply(ctx, prov, caps, cmd, to, millis, q, targets, rows, marks, marked, opts, res)
 }
 
 // sourceOffsets reads the committed offsets of the group a group:NAME target copies.
@@ -371,7 +372,7 @@ func noneCommitted(rows []PartitionState) bool {
 }
 
 func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, cmd Command, to To, millis int64,
-	q Query, targets []*int64, metas []string, marked []*Mark, opts Options, res *Result) *Result {
+	q Query, targets []*int64, rows []PartitionState, marks []Mark, marked []*Mark, opts Options, res *Result) *Result {
 	a := &Apply{
 		Group:         cmd.Group,
 		To:            to,
@@ -392,7 +393,11 @@ func (p *Planner) apply(ctx context.Context, prov Provider, caps Capabilities, c
 			}
 			continue
 		}
-		a.Moves = append(a.Moves, Move{Topic: pr.Topic, Partition: pr.Partition, Offset: targets[i], Metadata: metas[i]})
+		mv := Move{Topic: pr.Topic, Partition: pr.Partition, Offset: targets[i]}
+		if marks != nil {
+			mv.Mark, mv.Older = &marks[i], rows[i].Marks
+		}
+		a.Moves = append(a.Moves, mv)
 		idx = append(idx, i)
 	}
 	if len(a.Moves) == 0 {

@@ -149,8 +149,19 @@ type Move struct {
 	// Offset is the absolute target; nil when the backend resolves To itself (time or latest on
 	// backends without ExactOffsets, or without a TimeResolver).
 	Offset *int64
-	// Metadata is the commit marker string to store with the offset (Capabilities.Marks).
-	Metadata string
+	// Mark is the commit marker to store with the offset (Capabilities.Marks), followed by the
+	// partition's Older marks: the provider encodes them (EncodeMarks) when it sends the write,
+	// so a 50,000-partition reset does not hold 50,000 encoded strings at once.
+	Mark  *Mark
+	Older []Mark
+}
+
+// Metadata is the encoded commit markers of a move ("" when it carries none).
+func (m Move) Metadata() string {
+	if m.Mark == nil {
+		return ""
+	}
+	return EncodeMarks(*m.Mark, m.Older)
 }
 
 // Outcome is what the provider knows after writing one move.

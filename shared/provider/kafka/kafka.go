@@ -371,7 +371,7 @@ func commitOffsets(moves []reset.Move) kadm.Offsets {
 			offsets[t] = ps
 		}
 		for _, m := range moves[i:j] {
-			ps[m.Partition] = kadm.Offset{Topic: m.Topic, Partition: m.Partition, At: *m.Offset, LeaderEpoch: -1, Metadata: m.Metadata}
+			ps[m.Partition] = kadm.Offset{Topic: m.Topic, Partition: m.Partition, At: *m.Offset, LeaderEpoch: -1, Metadata: m.Metadata()}
 		}
 		i = j
 	}
