@@ -16,8 +16,9 @@ import (
 //
 // id is a short hash of the invocation's identity (a platform request id, an alert notification,
 // a confirm token), before is the committed offset the invocation found ("-" for none). The
-// newest MaxMarks marks are kept, newest first, separated by spaces, so a confirm token that was
-// used and then undone is still recognised. A retry of the same invocation finds its own mark
+// newest MaxMarks marks are kept, newest first, separated by spaces, so a delivery whose mark lies
+// under a newer one (an undo, another reset) is recognised and refused; a confirm token is also
+// spent by any mark newer than its plan (Options.NotMarkedSince), which needs no history. A retry of the same invocation finds its own mark
 // and re-targets the same absolute offset from the recorded before, so it can never move a
 // partition further than one delivery would. Metadata that is not a mark (a consumer's own) is
 // ignored and replaced.
@@ -25,9 +26,10 @@ import (
 // MarkPrefix starts every mark.
 const MarkPrefix = "offsetreset:v1:"
 
-// MaxMarks is how many marks a partition's metadata keeps (Kafka's default metadata limit is
-// 4096 bytes; four marks take under 250).
-const MaxMarks = 4
+// MaxMarks is how many marks a partition's metadata keeps: the newest and the one before, which
+// is what the checks read (a 50,000-partition group carries them on every partition; Kafka's
+// default metadata limit is 4096 bytes, two marks take about 170 in base64).
+const MaxMarks = 2
 
 // Mark is one invocation's record on a partition.
 type Mark struct {
