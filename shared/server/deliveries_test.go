@@ -409,7 +409,8 @@ func TestRetryOfAgoResolvesFromTheFirstDelivery(t *testing.T) {
 	now := time.UnixMilli(1_700_000_000_000 + 3_600_000 + 5_500)
 	f.svc.Now = func() time.Time { return now }
 	f.svc.Planner.Now = f.svc.Now
-	f.k.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.OffsetCommit}, Topic: "orders", Partitions: []int32{1}, Err: kerr.NotCoordinator})
+	// Count -1: the client retries NOT_COORDINATOR itself, so one fault could be retried away.
+	fault := f.k.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.OffsetCommit}, Topic: "orders", Partitions: []int32{1}, Err: kerr.NotCoordinator, Count: -1})
 	inv := server.Invocation{Trigger: server.TriggerSchedule, Principal: "lambda:invoke", Identity: "lambda:ago-1"}
 	cmd := reset.Command{Target: "prod-kafka", Group: "billing", Topics: []string{"orders"}, To: "ago:1h"}
 	if r := f.svc.Run(context.Background(), inv, cmd, reset.Options{}); r.Status != reset.StatusPartial {
@@ -418,6 +419,7 @@ func TestRetryOfAgoResolvesFromTheFirstDelivery(t *testing.T) {
 	if c := f.committed(t); c[0] != 6 || c[1] != 3 {
 		t.Fatalf("committed %v", c)
 	}
+	fault.Remove()
 	now = now.Add(3 * time.Second) // the retry comes later: now − 1h would land on offset 9
 	other, _ := f.another(t)
 	r := other.Run(context.Background(), inv, cmd, reset.Options{})

@@ -278,7 +278,6 @@ func cut(s string, n int) string {
 	return s[:n] + "…"
 }
 
-
 // LimitReason is the reason to answer for an alert Limit dropped.
 func LimitReason(max int) string {
 	return fmt.Sprintf("the webhook carries more than %d firing alerts that a rule matches, the most one webhook acts on; this alert was not acted on and nothing changed for it (send fewer alerts per notification, e.g. with the receiver's max_alerts, or raise the limit)", max)
