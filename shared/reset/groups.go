@@ -62,12 +62,12 @@ func (p *Planner) Expand(ctx context.Context, cmd Command, maxGroups int) ([]Com
 	if err != nil {
 		return nil, err
 	}
-	matched := map[string]bool{}
+	var matched GroupSet
 	for _, pat := range cmd.Groups {
 		n := 0
 		for _, g := range all {
 			if ok, _ := path.Match(pat, g); ok {
-				matched[g] = true
+				matched.Add([]string{g})
 				n++
 			}
 		}
@@ -79,15 +79,11 @@ func (p *Planner) Expand(ctx context.Context, cmd Command, maxGroups int) ([]Com
 			return nil, Invalid("groups pattern %q matches no group on target %s%s (groups there: %s)", pat, cmd.Target, hint, GroupNames(all, 5))
 		}
 	}
-	if len(matched) > maxGroups {
+	names := matched.Sorted()
+	if len(names) > maxGroups {
 		return nil, Invalid("groups %s match %d groups on target %s, more than maxGroups %d; narrow the patterns or raise maxGroups in the configuration",
-			strings.Join(cmd.Groups, ", "), len(matched), cmd.Target, maxGroups)
+			strings.Join(cmd.Groups, ", "), len(names), cmd.Target, maxGroups)
 	}
-	names := make([]string, 0, len(matched))
-	for g := range matched {
-		names = append(names, g)
-	}
-	sort.Strings(names)
 	out := make([]Command, len(names))
 	for i, g := range names {
 		c := cmd

@@ -349,16 +349,11 @@ func (p *Planner) sourceOffsets(ctx context.Context, prov Provider, group string
 }
 
 func topicsOf(m map[TopicPartition]int64) []string {
-	seen := map[string]bool{}
-	var out []string
+	var topics GroupSet // a set of names, sorted: topics as well as groups
 	for tp := range m {
-		if !seen[tp.Topic] {
-			seen[tp.Topic] = true
-			out = append(out, tp.Topic)
-		}
+		topics.Add([]string{tp.Topic})
 	}
-	sort.Strings(out)
-	return out
+	return topics.Sorted()
 }
 
 // noneCommitted reports whether no row has a committed offset: applying would create the group.
