@@ -184,6 +184,14 @@ func TestReplayWindows(t *testing.T) {
 		t.Fatalf("%d %s", a.code, a.body)
 	}
 	f.unchanged(t)
+	// The SMN sample as captured (sent 2026-11-21), replayed with the URL token: refused too,
+	// before it reaches the alert rules (the signature path: TestCloudEyeSignature).
+	a = send(t, "POST", f.srv.URL+"/v1/alerts/cloudeye?token="+trSecrets.WebhookToken, readEvent(t, "http/cloudeye-notification.json"),
+		map[string]string{"X-SMN-MESSAGE-TYPE": "Notification"})
+	if a.code != 401 || !strings.Contains(errorText(t, a), "more than the 15 minutes accepted; it is refused as a possible replay") {
+		t.Fatalf("%d %s", a.code, a.body)
+	}
+	f.unchanged(t)
 	a, _ = f.dingtalk(t, dingMessage("manager4711", "plan demo billing orders latest"), time.Now().Add(6*time.Minute))
 	if a.code != 401 || !strings.Contains(errorText(t, a), "ahead of this server's clock, more than the 5 minutes accepted") {
 		t.Fatalf("%d %s", a.code, a.body)
