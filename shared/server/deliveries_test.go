@@ -301,7 +301,6 @@ func TestAlertRenotificationAfterTheWindowActsAgain(t *testing.T) {
 // commit markers.
 func TestConfirmTokenIsSingleUse(t *testing.T) {
 	f, _ := chatFixture(t)
-	f.svc.Planner.Now = f.svc.Now
 	ctx := context.Background()
 	_, token := f.svc.Plan(ctx, oncall, reset.Command{Target: "prod-kafka", Group: "billing", To: "latest"})
 	if token == "" {
@@ -435,7 +434,6 @@ func TestRetryOfAgoResolvesFromTheFirstDelivery(t *testing.T) {
 // resets pushed the token's marker out: any offsetreset write since the plan spends it.
 func TestConfirmSpentByAnyLaterReset(t *testing.T) {
 	f, now := chatFixture(t)
-	f.svc.Planner.Now = f.svc.Now
 	ctx := context.Background()
 	_, token := f.svc.Plan(ctx, oncall, reset.Command{Target: "prod-kafka", Group: "billing", To: "latest"})
 	*now = now.Add(time.Minute)

@@ -33,6 +33,7 @@ func chatFixture(t *testing.T) (*fixture, *time.Time) {
 		Targets: []string{"prod-*"}, Groups: []string{"*"}, Topics: []string{"*"}, Apply: &yes, MaxSkip: 100}}
 	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 	f.svc.Now = func() time.Time { return now }
+	f.svc.Planner.Now = f.svc.Now // one clock for tokens and commit markers
 	return f, &now
 }
 
